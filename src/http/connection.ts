@@ -1,0 +1,658 @@
+// One HTTP/1.1 connection over any duplex byte stream (a TCP or TLS socket, or an in-memory fake
+// in tests): the async book's `handle_connection`. It feeds received bytes to the parser, hands
+// each request to the handler as soon as its head is parsed (so pipelined requests run
+// concurrently), writes responses strictly in request order, batching everything that is ready
+// into one write, and owns keep-alive, timeouts, flow control and graceful close.
+import type { Duplex } from 'node:stream';
+import { HttpError } from './errors.js';
+import {
+  currentDateLine, encodeFields, errorResponse, statusForbidsBody, statusLine,
+} from './encode.js';
+import { BODY_NONE, DATA, END, HEAD, NEED_DATA, RequestParser, type ParserLimits } from './parser.js';
+import { IncomingRequest, type BodySource } from './request.js';
+import type { Handler, ResponseBody, SluiceResponse } from './types.js';
+
+export interface ConnectionOptions extends Partial<ParserLimits> {
+  /** Time allowed to receive a request's head, from its first byte (slowloris defence). 408 after. Default 10000. */
+  headersTimeoutMs?: number;
+  /** Time allowed to receive a whole request, head and body. 408 after. Default 30000. */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed quietly after this. Default 5000. */
+  keepAliveTimeoutMs?: number;
+  /** Requests parsed ahead of their responses (pipelining depth) before reading pauses. Default 64. */
+  maxPipelined?: number;
+  /** Reports handler errors (answered 500). Default: console.error. */
+  onError?: (err: unknown, req: IncomingRequest | null) => void;
+}
+
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+const CHUNKED_END = Buffer.from('0\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+/** After our last response, unread request bytes are drained this long before the socket is destroyed (avoids RST eating the response). */
+const LINGER_MS = 2000;
+
+const T_NONE = 0;
+const T_IDLE = 1;
+const T_HEADERS = 2;
+const T_REQUEST = 3;
+
+/**
+ * Serves HTTP/1.1 on `stream` with `handler` until the peer goes away or the connection is closed.
+ * Never rejects: protocol errors are answered (4xx/5xx) and handler errors become 500.
+ */
+export function handleConnection(stream: Duplex, handler: Handler, options: ConnectionOptions = {}): Promise<void> {
+  return new Connection(stream, handler, options).done;
+}
+
+/** Node's Buffer has these (undocumented, stable since v0.x) without the encoding dispatch of write(). */
+type FastBuffer = Buffer & { utf8Write(s: string, off: number): number; latin1Write(s: string, off: number): number };
+
+/** Bytes waiting to be written, gathered so one write carries every response that is ready. */
+class Output {
+  private parts: (string | Uint8Array)[] = [];
+  private utf8: boolean[] = [];
+  private size = 0;
+
+  get empty(): boolean {
+    return this.parts.length === 0;
+  }
+
+  /** `s` must be Latin-1 (a head) unless `utf8Length` is given. */
+  text(s: string, utf8Length = -1): void {
+    this.parts.push(s);
+    this.utf8.push(utf8Length !== -1);
+    this.size += utf8Length !== -1 ? utf8Length : s.length;
+  }
+
+  bytes(b: Uint8Array): void {
+    if (b.byteLength === 0) return;
+    this.parts.push(b);
+    this.utf8.push(false);
+    this.size += b.byteLength;
+  }
+
+  /** Writes everything in one call. Returns stream.write's verdict (false: wait for 'drain'). */
+  flush(stream: Duplex): boolean {
+    const { parts, utf8 } = this;
+    let out: Uint8Array;
+    if (parts.length === 1 && typeof parts[0] !== 'string') {
+      out = parts[0];
+    } else {
+      const buf = Buffer.allocUnsafe(this.size) as FastBuffer;
+      let off = 0;
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i];
+        if (typeof p === 'string') off += utf8[i] ? buf.utf8Write(p, off) : buf.latin1Write(p, off);
+        else { buf.set(p, off); off += p.byteLength; }
+      }
+      out = buf;
+    }
+    this.parts = [];
+    this.utf8 = [];
+    this.size = 0;
+    return stream.write(out);
+  }
+}
+
+export class Connection implements BodySource {
+  /** Resolves when the connection is closed and every exchange is settled. */
+  readonly done: Promise<void>;
+
+  private readonly stream: Duplex;
+  private readonly handler: Handler;
+  private readonly parser: RequestParser;
+  private readonly headersTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly keepAliveTimeoutMs: number;
+  private readonly maxPipelined: number;
+  private readonly onError: (err: unknown, req: IncomingRequest | null) => void;
+
+  /** Requests whose responses are not yet (fully) written, in request order. */
+  private readonly queue: IncomingRequest[] = [];
+  /** The request whose body is being received. */
+  private receiving: IncomingRequest | null = null;
+  private readonly out = new Output();
+
+  private pumping = false;
+  /** No more requests are parsed (error, Connection: close, or the peer half-closed). */
+  private stopParsing = false;
+  /** A streamed body is being written for queue[0]. */
+  private streaming = false;
+  /** stream.write asked us to wait for 'drain'. */
+  private writeBlocked = false;
+  private readPaused = false;
+  private draining = false;
+  private peerEnded = false;
+  private ended = false;
+  private closed = false;
+
+  private timer: NodeJS.Timeout | null = null;
+  private linger: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  private deadline = 0;
+  private deadlineKind = T_NONE;
+  /** When the first byte of the request being received arrived. */
+  private messageStart = 0;
+
+  private resolveDone!: () => void;
+
+  constructor(stream: Duplex, handler: Handler, options: ConnectionOptions = {}) {
+    this.stream = stream;
+    this.handler = handler;
+    this.parser = new RequestParser(options);
+    this.headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 5_000;
+    this.maxPipelined = options.maxPipelined ?? 64;
+    this.onError = options.onError ?? defaultOnError;
+    this.done = new Promise((r) => (this.resolveDone = r));
+
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('end', () => this.onPeerEnd());
+    stream.on('error', () => this.onClose()); // 'close' follows; errors on a socket are the peer's business
+    stream.on('close', () => this.onClose());
+    stream.on('drain', () => this.onDrain());
+    if (stream.destroyed) { this.onClose(); return; }
+    this.updateTimer(Date.now());
+    if (stream.isPaused()) stream.resume(); // accepted with pauseOnConnect
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.stream as { remoteAddress?: string }).remoteAddress;
+  }
+
+  /** Graceful shutdown: finish what was received, then close; an idle connection closes now. */
+  drain(): void {
+    if (this.draining || this.closed) return;
+    this.draining = true;
+    if (this.queue.length === 0 && this.parser.idle && !this.streaming) this.closeAfterWrites();
+  }
+
+  /** Cuts the connection now. */
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.stopParsing) return; // after our last response: bytes are drained and dropped
+    if (this.parser.idle) this.messageStart = 0;
+    this.parser.feed(chunk);
+    this.pump();
+  }
+
+  /** Pulls events out of the parser while the connection can take them, then writes what is ready. */
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    const parser = this.parser;
+    const now = Date.now();
+    try {
+      while (!this.stopParsing) {
+        const receiving = this.receiving;
+        if (receiving !== null ? !receiving._wantsData() : this.queue.length >= this.maxPipelined) break;
+        if (this.messageStart === 0 && !parser.idle) this.messageStart = now;
+        let ev;
+        try {
+          ev = parser.next();
+        } catch (err) {
+          this.protocolError(err as HttpError);
+          break;
+        }
+        if (ev === NEED_DATA) break;
+        if (ev === HEAD) {
+          this.onHead(now);
+        } else if (ev === DATA) {
+          receiving!._push(parser.data);
+        } else if (ev === END) {
+          this.receiving = null;
+          this.messageStart = 0;
+          receiving!._end();
+          if (!receiving!._head.keepAlive) this.stopParsing = true;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.writeReady();
+    this.updateReading();
+    this.updateTimer(now);
+  }
+
+  private onHead(now: number): void {
+    const head = this.parser.head!;
+    const req = new IncomingRequest(head, this);
+    this.queue.push(req);
+    if (head.bodyKind !== BODY_NONE) {
+      this.receiving = req;
+    } else {
+      this.messageStart = 0;
+      if (!head.keepAlive) this.stopParsing = true;
+    }
+    void now;
+    this.dispatch(req);
+  }
+
+  private dispatch(req: IncomingRequest): void {
+    let result: SluiceResponse | Promise<SluiceResponse>;
+    try {
+      result = this.handler(req);
+    } catch (err) {
+      this.settle(req, this.failureResponse(err, req));
+      return;
+    }
+    if (result !== null && typeof (result as Promise<SluiceResponse>).then === 'function') {
+      (result as Promise<SluiceResponse>).then(
+        (res) => this.settle(req, res),
+        (err) => this.settle(req, this.failureResponse(err, req)),
+      );
+    } else {
+      this.settle(req, result as SluiceResponse);
+    }
+  }
+
+  private settle(req: IncomingRequest, res: SluiceResponse): void {
+    if (res === null || typeof res !== 'object') {
+      res = this.failureResponse(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`), req);
+    }
+    if (this.closed) {
+      destroyBody(res.body);
+      return;
+    }
+    req._response = res;
+    req._ready = true;
+    if (req === this.queue[0] && !this.pumping) {
+      this.writeReady();
+      this.resumeParsing();
+    }
+  }
+
+  /** After progress on the writing side: parse what is buffered if we can, else just re-gate reading. */
+  private resumeParsing(): void {
+    if (this.pumping || this.closed) return;
+    if (this.parser.buffered > 0 && !this.stopParsing) this.pump();
+    else {
+      this.updateReading();
+      this.updateTimer(Date.now());
+    }
+  }
+
+  private failureResponse(err: unknown, req: IncomingRequest): SluiceResponse {
+    if (err instanceof HttpError) {
+      return { status: err.status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `${err.message}\n` };
+    }
+    this.onError(err, req);
+    return { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Internal Server Error\n' };
+  }
+
+  /** A malformed request or a timeout: answer it in order, then close. */
+  private protocolError(err: Error): void {
+    const httpErr = err instanceof HttpError ? err : new HttpError(400, 'Bad Request');
+    this.stopParsing = true;
+    const receiving = this.receiving;
+    this.receiving = null;
+    if (receiving !== null) {
+      receiving._fail(httpErr);
+      if (this.queue.includes(receiving)) {
+        receiving._override = httpErr; // its own response is replaced by the error
+        return;
+      }
+      // Its response is out already: the rest of the body is garbage; close.
+      this.closeAfterWrites();
+      return;
+    }
+    // An error before any head was parsed: a response of its own, after those already queued.
+    const pseudo = new IncomingRequest(
+      { method: 'GET', target: '', path: '', query: '', minorVersion: 1, headers: null!, keepAlive: false,
+        expectContinue: false, bodyKind: BODY_NONE, contentLength: 0, trailers: null },
+      this,
+    );
+    pseudo._override = httpErr;
+    pseudo._ready = true;
+    this.queue.push(pseudo);
+  }
+
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (this.ended) {
+      this.closeAfterWrites();
+      return;
+    }
+    // The peer sent all it will send. A partial request can never complete.
+    if (this.receiving !== null || !this.parser.idle) {
+      if (this.receiving !== null) this.protocolError(new HttpError(400, 'Bad Request: incomplete request body'));
+      else this.stopParsing = true;
+    }
+    this.stopParsing = true;
+    if (this.queue.length === 0) this.closeAfterWrites();
+  }
+
+  /** Pauses or resumes the socket from the conditions that gate reading. */
+  private updateReading(): void {
+    if (this.closed) return;
+    let want: boolean;
+    if (this.stopParsing) want = true; // drain and drop: keeps the kernel buffer empty so close() sends FIN, not RST
+    else if (this.writeBlocked) want = false;
+    else if (this.receiving !== null) want = this.receiving._wantsData();
+    else want = this.queue.length < this.maxPipelined;
+    if (want === !this.readPaused) return;
+    this.readPaused = !want;
+    if (want) this.stream.resume();
+    else this.stream.pause();
+  }
+
+  // BodySource
+
+  bodyWanted(req: IncomingRequest): void {
+    if (!req._head.expectContinue || req._continueSent) return;
+    if (req === this.queue[0] && !this.streaming) {
+      req._continueSent = true;
+      this.out.bytes(CONTINUE); // behind any response already gathered but not yet flushed
+      if (!this.pumping) this.flushOut();
+    } else {
+      req._continuePending = true; // written when its turn comes, so 1xx never overtakes an earlier response
+    }
+  }
+
+  bodyResumed(): void {
+    this.resumeParsing();
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  /** Writes every response that is ready at the head of the queue, in order. */
+  private writeReady(): void {
+    const queue = this.queue;
+    while (queue.length > 0 && !this.streaming && !this.closed) {
+      const req = queue[0];
+      if (req._continuePending && !req._ready) {
+        req._continuePending = false;
+        req._continueSent = true;
+        this.out.bytes(CONTINUE);
+      }
+      if (!req._ready) break;
+      queue.shift();
+      this.writeResponse(req);
+    }
+    this.flushOut();
+    if (queue.length === 0 && !this.streaming && (this.ended || (this.draining && this.parser.idle) || (this.peerEnded && this.receiving === null))) {
+      this.closeAfterWrites();
+    }
+  }
+
+  private writeResponse(req: IncomingRequest): void {
+    const override = req._override;
+    if (override !== null) {
+      const status = override instanceof HttpError ? override.status : 400;
+      this.out.text(errorResponse(status, override.message, req.method === 'HEAD'));
+      this.finish(req, false);
+      return;
+    }
+    const res = req._response!;
+    const status = res.status ?? 200;
+    const head = req._head;
+    let body: ResponseBody = res.body;
+    let fields;
+    let statusText;
+    try {
+      if (!Number.isInteger(status) || status < 200 || status > 999) throw new Error(`Invalid status ${status}`);
+      statusText = statusLine(status, res.reason);
+      fields = encodeFields(res.headers);
+    } catch (err) {
+      this.onError(err, req);
+      destroyBody(body);
+      this.out.text(errorResponse(500, 'Internal Server Error', req.method === 'HEAD'));
+      this.finish(req, false);
+      return;
+    }
+    let keepAlive = head.keepAlive && !fields.close && !this.stopAfter(req);
+    const sendBody = req.method !== 'HEAD' && !statusForbidsBody(status);
+    let s = statusText + fields.lines;
+    if (!fields.hasDate) s += currentDateLine();
+
+    let bodyText: string | null = null;
+    let bodyBytes: Uint8Array | null = null;
+    let length = -1;
+    let stream: AsyncIterable<Uint8Array | string> | null = null;
+    if (body === undefined || body === null) {
+      length = 0;
+    } else if (typeof body === 'string') {
+      bodyText = body;
+      length = Buffer.byteLength(body);
+    } else if (body instanceof Uint8Array) {
+      bodyBytes = body;
+      length = body.byteLength;
+    } else {
+      stream = body as AsyncIterable<Uint8Array | string>;
+    }
+
+    let chunked = false;
+    if (statusForbidsBody(status)) {
+      if (status === 304 && fields.contentLength >= 0) s += `Content-Length: ${fields.contentLength}\r\n`;
+    } else if (stream === null) {
+      // A HEAD answer without a body may still state the length a GET would have.
+      s += `Content-Length: ${req.method === 'HEAD' && length === 0 && fields.contentLength >= 0 ? fields.contentLength : length}\r\n`;
+    } else if (fields.contentLength >= 0) {
+      length = fields.contentLength;
+      s += `Content-Length: ${length}\r\n`;
+    } else if (req.method === 'HEAD') {
+      // no length known and none sent
+    } else if (head.minorVersion === 1) {
+      chunked = true;
+      s += 'Transfer-Encoding: chunked\r\n';
+    } else {
+      keepAlive = false; // HTTP/1.0: the body ends when the connection does
+    }
+    if (!keepAlive) s += 'Connection: close\r\n';
+    else if (head.minorVersion === 0) s += 'Connection: keep-alive\r\n';
+    this.out.text(s + '\r\n');
+
+    if (!sendBody) {
+      destroyBody(body);
+      this.finish(req, keepAlive);
+      return;
+    }
+    if (bodyText !== null) this.out.text(bodyText, length);
+    else if (bodyBytes !== null) this.out.bytes(bodyBytes);
+    else if (stream !== null) {
+      this.streaming = true;
+      void this.writeStream(req, stream, chunked, length, keepAlive);
+      return;
+    }
+    this.finish(req, keepAlive);
+  }
+
+  /** True when the connection should close after `req`'s response (shutdown in progress and nothing else pending). */
+  private stopAfter(req: IncomingRequest): boolean {
+    return this.draining && this.queue.length === 0 && this.receiving === null && this.parser.idle && req._bodyComplete;
+  }
+
+  /** A response is fully handed to the stream. */
+  private finish(req: IncomingRequest, keepAlive: boolean): void {
+    if (!req._bodyComplete) {
+      if (req._head.expectContinue && !req._continueSent) {
+        // The client is waiting for 100 before it sends the body; it won't come now.
+        keepAlive = false;
+        req._fail(new Error('response sent before the body was read'));
+        this.receiving = null;
+      } else {
+        req._discard(); // read the rest of the body and drop it, then go on with the next request
+        if (keepAlive && !this.pumping) queueMicrotask(() => this.resumeParsing());
+      }
+    }
+    if (!keepAlive) {
+      this.ended = true;
+      this.stopParsing = true;
+      for (const later of this.queue.splice(0)) later._fail(new Error('connection closed'));
+    }
+  }
+
+  /** Streams a body with backpressure: waits for 'drain' whenever the socket's buffer is full. */
+  private async writeStream(req: IncomingRequest, body: AsyncIterable<Uint8Array | string>, chunked: boolean, length: number, keepAlive: boolean): Promise<void> {
+    const stream = this.stream;
+    if (!this.out.empty) this.out.flush(stream);
+    let sent = 0;
+    let ok = true;
+    try {
+      for await (const piece of body) {
+        if (this.closed) { ok = false; break; }
+        const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
+        const n = chunk.byteLength;
+        if (n === 0) continue;
+        sent += n;
+        if (length >= 0 && sent > length) throw new Error(`response body longer than its Content-Length (${length})`);
+        if (chunked) {
+          stream.cork();
+          stream.write(`${n.toString(16)}\r\n`, 'latin1');
+          stream.write(chunk);
+          stream.write(CRLF);
+          process.nextTick(uncork, stream);
+        } else {
+          stream.write(chunk);
+        }
+        if (stream.writableNeedDrain) await this.waitForDrain();
+      }
+      if (ok && length >= 0 && sent !== length) throw new Error(`response body shorter than its Content-Length (${sent} of ${length})`);
+    } catch (err) {
+      ok = false;
+      if (!this.closed) this.onError(err, req);
+    } finally {
+      destroyBody(body as ResponseBody);
+    }
+    this.streaming = false;
+    if (!ok || this.closed) {
+      // The head promised a body we could not deliver: the framing is broken, cut the connection.
+      this.stream.destroy();
+      return;
+    }
+    if (chunked) this.out.bytes(CHUNKED_END);
+    else if (length < 0) keepAlive = false; // close-delimited (HTTP/1.0)
+    this.finish(req, keepAlive);
+    this.writeReady();
+    this.resumeParsing();
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
+  }
+
+  private flushOut(): void {
+    if (this.out.empty || this.closed) return;
+    if (!this.out.flush(this.stream)) this.writeBlocked = true;
+  }
+
+  private onDrain(): void {
+    if (!this.writeBlocked) return;
+    this.writeBlocked = false;
+    this.resumeParsing();
+  }
+
+  // ---- closing ------------------------------------------------------------------------------
+
+  /** Ends our side once everything queued is written; lingers to drain unread input, then destroys. */
+  private closeAfterWrites(): void {
+    if (this.closed) return;
+    this.ended = true;
+    this.stopParsing = true;
+    this.setDeadline(T_NONE, 0);
+    const stream = this.stream;
+    if (!stream.writableEnded) stream.end();
+    if (this.peerEnded) {
+      // Both directions are done: release the stream once our last bytes are out.
+      if (stream.writableFinished) stream.destroy();
+      else stream.once('finish', () => stream.destroy());
+      return;
+    }
+    if (this.linger !== null) return;
+    this.updateReading();
+    this.linger = setTimeout(() => stream.destroy(), LINGER_MS);
+    this.linger.unref();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopParsing = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.linger) clearTimeout(this.linger);
+    this.timer = null;
+    const err = new Error('connection closed');
+    this.receiving?._fail(err);
+    for (const req of this.queue.splice(0)) req._fail(err);
+    if (!this.stream.destroyed) this.stream.destroy();
+    this.resolveDone();
+  }
+
+  // ---- timeouts: one lazily re-armed timer per connection -----------------------------------
+
+  private updateTimer(now: number): void {
+    if (this.closed || this.ended) return;
+    const parser = this.parser;
+    if (!parser.idle && !this.readPaused) {
+      const start = this.messageStart || now;
+      if (parser.inBody) this.setDeadline(T_REQUEST, start + this.requestTimeoutMs);
+      else this.setDeadline(T_HEADERS, start + this.headersTimeoutMs);
+    } else if (parser.idle && this.queue.length === 0 && !this.streaming) {
+      this.setDeadline(T_IDLE, now + this.keepAliveTimeoutMs);
+    } else {
+      this.setDeadline(T_NONE, 0); // busy on our side: the handler or the writer has the turn
+    }
+  }
+
+  private setDeadline(kind: number, at: number): void {
+    this.deadlineKind = kind;
+    this.deadline = at;
+    if (kind === T_NONE) return;
+    // Re-arm only when the deadline moved earlier; a later one is handled when the timer fires.
+    if (this.timer === null || at < this.timerAt) {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timerAt = at;
+      this.timer = setTimeout(this.onTimer, Math.max(1, at - Date.now()));
+      this.timer.unref();
+    }
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    if (this.closed || this.deadlineKind === T_NONE) return;
+    const now = Date.now();
+    if (now < this.deadline) {
+      this.timerAt = this.deadline;
+      this.timer = setTimeout(this.onTimer, this.deadline - now);
+      this.timer.unref();
+      return;
+    }
+    const kind = this.deadlineKind;
+    this.deadlineKind = T_NONE;
+    if (kind === T_IDLE) {
+      this.closeAfterWrites();
+    } else {
+      this.protocolError(new HttpError(408, kind === T_HEADERS ? 'Request Timeout: headers not received in time' : 'Request Timeout: request not received in time'));
+      this.writeReady();
+      this.updateReading();
+    }
+  };
+}
+
+function uncork(stream: Duplex): void {
+  stream.uncork();
+}
+
+function destroyBody(body: ResponseBody): void {
+  if (body !== null && typeof body === 'object' && typeof (body as { destroy?: () => void }).destroy === 'function') {
+    (body as { destroy: () => void }).destroy();
+  }
+}
+
+function defaultOnError(err: unknown): void {
+  console.error('sluice: handler error:', err);
+}

@@ -1,0 +1,144 @@
+// Response heads: status line, the caller's fields, and the fields sluice owns (Date,
+// Content-Length / Transfer-Encoding, Connection). Pure functions over strings; no I/O.
+import { STATUS_CODES } from 'node:http';
+import { TCHAR } from './grammar.js';
+import type { ResponseHeaders } from './types.js';
+
+// ---- Date: formatted once per second, not once per response ---------------------------------
+
+let dateLine = '';
+let dateExpires = 0;
+
+/** "Date: <IMF-fixdate>\r\n", cached for the current second. */
+export function currentDateLine(now: number = Date.now()): string {
+  if (now >= dateExpires) {
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+    dateExpires = now - (now % 1000) + 1000;
+  }
+  return dateLine;
+}
+
+// ---- status lines ---------------------------------------------------------------------------
+
+const statusLines = new Map<number, string>();
+
+export function statusLine(status: number, reason?: string): string {
+  if (reason === undefined) {
+    let line = statusLines.get(status);
+    if (line === undefined) {
+      line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+      statusLines.set(status, line);
+    }
+    return line;
+  }
+  if (/[\r\n]/.test(reason)) throw new Error('Invalid reason phrase: contains CR or LF');
+  return `HTTP/1.1 ${status} ${reason}\r\n`;
+}
+
+/** Statuses whose responses never carry a body (RFC 9110 §6.4.1). */
+export function statusForbidsBody(status: number): boolean {
+  return status < 200 || status === 204 || status === 304;
+}
+
+// ---- caller's fields --------------------------------------------------------------------------
+
+/** Fields sluice manages, recognised by the caller's spelling in any case. */
+export const F_OTHER = 0;
+export const F_CONTENT_LENGTH = 1;
+export const F_TRANSFER_ENCODING = 2;
+export const F_CONNECTION = 3;
+export const F_DATE = 4;
+
+export function fieldKind(name: string): number {
+  switch (name.length) {
+    case 4: return name.toLowerCase() === 'date' ? F_DATE : F_OTHER;
+    case 10: return name.toLowerCase() === 'connection' ? F_CONNECTION : F_OTHER;
+    case 14: return name.toLowerCase() === 'content-length' ? F_CONTENT_LENGTH : F_OTHER;
+    case 17: return name.toLowerCase() === 'transfer-encoding' ? F_TRANSFER_ENCODING : F_OTHER;
+    default: return F_OTHER;
+  }
+}
+
+function checkName(name: string): void {
+  if (name.length === 0) throw new Error('Invalid header name: empty');
+  for (let i = 0; i < name.length; i++) {
+    if (TCHAR[name.charCodeAt(i)] !== 1) throw new Error(`Invalid header name: ${JSON.stringify(name)}`);
+  }
+}
+
+/** Header values must not smuggle a line break (response splitting) or other controls. */
+// eslint-disable-next-line no-control-regex
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+function checkValue(name: string, value: string): void {
+  if (BAD_VALUE.test(value)) throw new Error(`Invalid value for header ${name}: contains a control character`);
+}
+
+export interface EncodedFields {
+  /** "Name: value\r\n" lines of the caller's fields, minus the ones sluice owns. */
+  lines: string;
+  /** The caller's Content-Length, when given (used for streams and HEAD). */
+  contentLength: number;
+  /** The caller gave Date. */
+  hasDate: boolean;
+  /** The caller asked for Connection: close. */
+  close: boolean;
+}
+
+/**
+ * Validates and encodes the caller's fields. Content-Length, Transfer-Encoding and Connection are
+ * taken out (sluice writes them from what it knows); the caller's Content-Length is kept as a hint.
+ */
+export function encodeFields(headers: ResponseHeaders | undefined): EncodedFields {
+  let lines = '';
+  let contentLength = -1;
+  let hasDate = false;
+  let close = false;
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || value === null) continue;
+      checkName(name);
+      switch (fieldKind(name)) {
+        case F_CONTENT_LENGTH: {
+          const n = Number(value);
+          if (!Number.isSafeInteger(n) || n < 0) throw new Error(`Invalid Content-Length: ${String(value)}`);
+          contentLength = n;
+          continue;
+        }
+        case F_TRANSFER_ENCODING:
+          continue; // sluice chooses the framing
+        case F_CONNECTION:
+          if (String(value).toLowerCase().includes('close')) close = true;
+          continue;
+        case F_DATE:
+          hasDate = true;
+          break;
+      }
+      if (typeof value === 'string') {
+        checkValue(name, value);
+        lines += `${name}: ${value}\r\n`;
+      } else if (typeof value === 'number') {
+        lines += `${name}: ${value}\r\n`;
+      } else {
+        for (const v of value as readonly string[]) {
+          const s = String(v);
+          checkValue(name, s);
+          lines += `${name}: ${s}\r\n`;
+        }
+      }
+    }
+  }
+  return { lines, contentLength, hasDate, close };
+}
+
+/** A plain-text response head + body for errors raised by sluice itself (always closes). */
+export function errorResponse(status: number, message: string, head: boolean): string {
+  const body = `${message}\n`;
+  return (
+    statusLine(status) +
+    currentDateLine() +
+    `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` +
+    (head ? '' : body)
+  );
+}

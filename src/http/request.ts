@@ -1,0 +1,178 @@
+// The request object handlers see, and its body: chunks from the parser reach the handler
+// buffered (body()/text()) or as a stream with backpressure (stream()).
+import { Readable } from 'node:stream';
+import type { FieldList } from './fields.js';
+import { BODY_NONE, type RequestHead } from './parser.js';
+import type { SluiceRequest, SluiceResponse } from './types.js';
+
+/** What the body needs from its connection: flow control and the 100-continue promise. */
+export interface BodySource {
+  /** The handler started reading: send 100 Continue if the client is waiting for it. */
+  bodyWanted(req: IncomingRequest): void;
+  /** Called when the consumer can take more (stream mode) or when the body is discarded. */
+  bodyResumed(): void;
+  readonly remoteAddress: string | undefined;
+}
+
+const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const EMPTY = Buffer.alloc(0);
+
+/** Unread body bytes buffered before the handler decides what to do with them; past this, reading pauses. */
+export const BODY_HIGH_WATER = 64 * 1024;
+
+const M_PENDING = 0; // nobody has asked for the body yet: buffer (bounded, see BODY_HIGH_WATER)
+const M_BUFFER = 1;  // body()/text(): collect everything
+const M_STREAM = 2;  // stream(): push into a Readable
+const M_DISCARD = 3; // the response went out without reading the body: drop it
+
+export class IncomingRequest implements SluiceRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly path: string;
+  readonly query: string;
+  readonly minorVersion: 0 | 1;
+  readonly headers: FieldList;
+  params: Record<string, string> = EMPTY_PARAMS;
+  readonly hasBody: boolean;
+
+  // ---- the connection's bookkeeping for this exchange (not part of the public API) ----
+  /** @internal */ readonly _head: RequestHead;
+  /** @internal The handler's answer, once settled. */ _response: SluiceResponse | null = null;
+  /** @internal */ _ready = false;
+  /** @internal An error that replaces the handler's answer (the request turned out malformed). */ _override: Error | null = null;
+  /** @internal */ _continuePending = false;
+  /** @internal */ _continueSent = false;
+
+  private readonly source: BodySource;
+  private mode = M_PENDING;
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private ended = false;
+  private failure: Error | null = null;
+  private waiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+  private readable: Readable | null = null;
+
+  constructor(head: RequestHead, source: BodySource) {
+    this._head = head;
+    this.method = head.method;
+    this.target = head.target;
+    this.path = head.path;
+    this.query = head.query;
+    this.minorVersion = head.minorVersion;
+    this.headers = head.headers;
+    this.hasBody = head.bodyKind !== BODY_NONE;
+    this.ended = !this.hasBody;
+    this.source = source;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.source.remoteAddress;
+  }
+
+  /** Trailer fields of a chunked body (after the body has been read). */
+  get trailers(): FieldList | null {
+    return this._head.trailers;
+  }
+
+  body(): Promise<Buffer> {
+    if (this.mode === M_STREAM || this.mode === M_BUFFER) return Promise.reject(new Error('The request body was already read'));
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) {
+      this.mode = M_BUFFER;
+      return Promise.resolve(this.collect());
+    }
+    this.mode = M_BUFFER;
+    this.source.bodyWanted(this);
+    this.source.bodyResumed();
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  async text(): Promise<string> {
+    return (await this.body()).toString('utf8');
+  }
+
+  stream(): Readable {
+    if (this.readable) return this.readable;
+    if (this.mode === M_BUFFER) throw new Error('The request body was already read');
+    this.mode = M_STREAM;
+    const readable = new Readable({
+      highWaterMark: BODY_HIGH_WATER,
+      read: () => this.source.bodyResumed(),
+    });
+    this.readable = readable;
+    for (const c of this.chunks) readable.push(c);
+    this.chunks = [];
+    this.bytes = 0;
+    if (this.failure) readable.destroy(this.failure);
+    else if (this.ended) readable.push(null);
+    else this.source.bodyWanted(this);
+    return readable;
+  }
+
+  // ---- fed by the connection ----
+
+  /** @internal A body piece. Returns false when the connection should stop reading for now. */
+  _push(chunk: Buffer): boolean {
+    switch (this.mode) {
+      case M_DISCARD: return true;
+      case M_STREAM: return this.readable!.push(chunk);
+      default:
+        this.chunks.push(chunk);
+        this.bytes += chunk.length;
+        return this.mode === M_BUFFER || this.bytes < BODY_HIGH_WATER;
+    }
+  }
+
+  /** @internal Whether the connection may read more body bytes now. */
+  _wantsData(): boolean {
+    switch (this.mode) {
+      case M_PENDING: return this.bytes < BODY_HIGH_WATER;
+      case M_STREAM: return this.readable!.readableLength < this.readable!.readableHighWaterMark;
+      default: return true;
+    }
+  }
+
+  /** @internal The body is complete. */
+  _end(): void {
+    this.ended = true;
+    if (this.mode === M_BUFFER && this.waiter) {
+      this.waiter.resolve(this.collect());
+      this.waiter = null;
+    } else if (this.mode === M_STREAM) {
+      this.readable!.push(null);
+    }
+  }
+
+  /** @internal The body cannot complete (malformed, too large, timed out, connection lost). */
+  _fail(err: Error): void {
+    if (this.ended) return;
+    this.failure = err;
+    this.chunks = [];
+    if (this.waiter) {
+      this.waiter.reject(err);
+      this.waiter = null;
+    } else if (this.readable) {
+      this.readable.destroy(err);
+    }
+  }
+
+  /** @internal The response is out and nobody read the body: drop what comes. */
+  _discard(): void {
+    if (this.mode === M_BUFFER || this.mode === M_STREAM) return; // someone is still reading it
+    this.mode = M_DISCARD;
+    this.chunks = [];
+    this.bytes = 0;
+  }
+
+  /** @internal */
+  get _bodyComplete(): boolean {
+    return this.ended;
+  }
+
+  private collect(): Buffer {
+    const { chunks } = this;
+    this.chunks = [];
+    if (chunks.length === 0) return EMPTY;
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.bytes);
+  }
+}

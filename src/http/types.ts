@@ -1,0 +1,61 @@
+// The handler API: a request in, a response out (Hono's shape, without the cost of the
+// web-standard Request/Response classes on the hot path).
+import type { Readable } from 'node:stream';
+
+/** Request header fields, in the order received. Names are matched case-insensitively. */
+export interface Headers {
+  /** The first value of a field, or undefined. `name` must be lower case. */
+  get(name: string): string | undefined;
+  /** Every value of a field (one entry per field line), in order. `name` must be lower case. */
+  getAll(name: string): string[];
+  has(name: string): boolean;
+  /** Number of field lines. */
+  readonly size: number;
+  /** [name as received, value] for every field line, in order. */
+  entries(): IterableIterator<[string, string]>;
+}
+
+export interface SluiceRequest {
+  /** Method token as received, e.g. "GET" (case-sensitive, as RFC 9110 says). */
+  readonly method: string;
+  /** The request-target exactly as received. */
+  readonly target: string;
+  /** Path part of the target, still percent-encoded ("/a%20b"); "*" for asterisk-form, the authority for CONNECT. */
+  readonly path: string;
+  /** Query string without the "?" ("" when there is none). */
+  readonly query: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  readonly minorVersion: 0 | 1;
+  readonly headers: Headers;
+  /** Route parameters filled in by the Router (":id" segments); empty otherwise. */
+  params: Record<string, string>;
+  /** Peer address, when the stream is a socket. */
+  readonly remoteAddress: string | undefined;
+  /** Whether the request has a body (Content-Length > 0 or chunked). */
+  readonly hasBody: boolean;
+  /** The whole body, buffered (bounded by the server's maxBodySize: 413 beyond it). */
+  body(): Promise<Buffer>;
+  /** The whole body as UTF-8 text. */
+  text(): Promise<string>;
+  /** The body as a stream of chunks, with backpressure: the connection stops reading while you don't. */
+  stream(): Readable;
+}
+
+/** Response header values: a number or string, or a list for a repeated field (Set-Cookie). */
+export type HeaderValue = string | number | readonly string[];
+export type ResponseHeaders = Record<string, HeaderValue>;
+
+/** A body: text (sent as UTF-8), bytes, or a stream/async iterable of bytes (written with backpressure). */
+export type ResponseBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array | string> | null | undefined;
+
+export interface SluiceResponse {
+  /** Default 200. */
+  status?: number;
+  /** Reason phrase; defaults to the standard one for the status. */
+  reason?: string;
+  /** Field names are written as given. `Content-Length`, `Date` and `Connection` are set by sluice when absent. */
+  headers?: ResponseHeaders;
+  body?: ResponseBody;
+}
+
+export type Handler = (req: SluiceRequest) => SluiceResponse | Promise<SluiceResponse>;

@@ -1,0 +1,118 @@
+// The accept stream: `incoming()` yields accepted TCP connections as an AsyncIterable, the way the
+// async book's `listener.incoming()` does. Sockets are accepted paused (`pauseOnConnect`), so a
+// connection waiting for a concurrency slot is accepted but unread. Waiting connections sit in a
+// bounded queue; past it a connection is answered 503 with Retry-After and closed.
+import net from 'node:net';
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Connections accepted but not yet taken by the consumer. Beyond this: 503. */
+  queue: number;
+  /** Listen backlog handed to the kernel. */
+  backlog?: number;
+}
+
+const BUSY_BODY = 'Service Unavailable: the server is at its connection limit; retry shortly.\n';
+const BUSY_RESPONSE =
+  'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+  `Content-Length: ${Buffer.byteLength(BUSY_BODY)}\r\nConnection: close\r\n\r\n${BUSY_BODY}`;
+
+/**
+ * Writes a final response and closes without a reset: unread request bytes left in the kernel's
+ * buffer would make close() send RST and the client could lose the response, so the rest is read
+ * and discarded for a moment first.
+ */
+export function answerAndClose(socket: net.Socket, response: string | Buffer, lingerMs = 2000): void {
+  socket.on('error', () => {});
+  socket.end(response);
+  socket.resume();
+  const t = setTimeout(() => socket.destroy(), lingerMs);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
+}
+
+export class Listener implements AsyncIterable<net.Socket> {
+  readonly server: net.Server;
+  private readonly queued: net.Socket[] = [];
+  private readonly maxQueued: number;
+  private waiter: ((s: net.Socket | null) => void) | null = null;
+  private closed = false;
+  /** Connections answered 503 because the queue was full. */
+  rejected = 0;
+
+  private constructor(server: net.Server, maxQueued: number) {
+    this.server = server;
+    this.maxQueued = maxQueued;
+    server.on('connection', (socket) => this.accept(socket));
+  }
+
+  static listen(options: ListenOptions): Promise<Listener> {
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
+    const listener = new Listener(server, options.queue);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 2048 }, () => {
+        server.off('error', reject);
+        server.on('error', () => {}); // accept errors (EMFILE) are transient; keep listening
+        resolve(listener);
+      });
+    });
+  }
+
+  get address(): net.AddressInfo {
+    return this.server.address() as net.AddressInfo;
+  }
+
+  /** Connections accepted and waiting for a slot. */
+  get waiting(): number {
+    return this.queued.length;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(socket);
+    } else if (this.queued.length < this.maxQueued) {
+      socket.on('error', noop); // a waiting peer may reset; the handler installs its own later
+      this.queued.push(socket);
+    } else {
+      this.rejected++;
+      answerAndClose(socket, BUSY_RESPONSE);
+    }
+  }
+
+  /** Stops accepting. Connections already queued are still yielded, then the stream ends. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.close();
+    if (this.waiter && this.queued.length === 0) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(null);
+    }
+  }
+
+  incoming(): AsyncIterableIterator<net.Socket> {
+    return this[Symbol.asyncIterator]();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<net.Socket> {
+    for (;;) {
+      const next = this.queued.shift();
+      if (next) {
+        next.off('error', noop);
+        yield next;
+        continue;
+      }
+      if (this.closed) return;
+      const socket = await new Promise<net.Socket | null>((r) => (this.waiter = r));
+      if (socket === null) return;
+      yield socket;
+    }
+  }
+}
+
+function noop() {}
