@@ -114,6 +114,7 @@ export class Connection implements BodySource {
   private readonly out = new Output();
 
   private pumping = false;
+  private repump = false;
   /** No more requests are parsed (error, Connection: close, or the peer half-closed). */
   private stopParsing = false;
   /** A streamed body is being written for queue[0]. */
@@ -189,6 +190,8 @@ export class Connection implements BodySource {
     const parser = this.parser;
     const now = Date.now();
     try {
+      do {
+      this.repump = false;
       while (!this.stopParsing) {
         const receiving = this.receiving;
         if (receiving !== null ? !receiving._wantsData() : this.queue.length >= this.maxPipelined) break;
@@ -212,6 +215,7 @@ export class Connection implements BodySource {
           if (!receiving!._head.keepAlive) this.stopParsing = true;
         }
       }
+      } while (this.repump && !this.closed);
     } finally {
       this.pumping = false;
     }
@@ -270,8 +274,12 @@ export class Connection implements BodySource {
 
   /** After progress on the writing side: parse what is buffered if we can, else just re-gate reading. */
   private resumeParsing(): void {
-    if (this.pumping || this.closed) return;
-    if (this.parser.buffered > 0 && !this.stopParsing) this.pump();
+    if (this.closed) return;
+    if (this.pumping) {
+      this.repump = true; // asked from inside pump (a body consumer reading synchronously): loop again there
+      return;
+    }
+    if (!this.stopParsing) this.pump(); // cheap when nothing is buffered; an END may be due
     else {
       this.updateReading();
       this.updateTimer(Date.now());
@@ -406,7 +414,9 @@ export class Connection implements BodySource {
       this.finish(req, false);
       return;
     }
-    let keepAlive = head.keepAlive && !fields.close && !this.stopAfter(req);
+    let keepAlive = head.keepAlive && !fields.close && !this.stopAfter(req) &&
+      // a client still waiting for 100 Continue will not send the body it announced: the framing is lost
+      !(!req._bodyComplete && head.expectContinue && !req._continueSent);
     const sendBody = req.method !== 'HEAD' && !statusForbidsBody(status);
     let s = statusText + fields.lines;
     if (!fields.hasDate) s += currentDateLine();

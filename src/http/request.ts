@@ -51,6 +51,8 @@ export class IncomingRequest implements SluiceRequest {
   private failure: Error | null = null;
   private waiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
   private readable: Readable | null = null;
+  /** Stream mode: the Readable asked for more (read()) since push() last said stop. */
+  private streamWants = true;
 
   constructor(head: RequestHead, source: BodySource) {
     this._head = head;
@@ -97,7 +99,10 @@ export class IncomingRequest implements SluiceRequest {
     this.mode = M_STREAM;
     const readable = new Readable({
       highWaterMark: BODY_HIGH_WATER,
-      read: () => this.source.bodyResumed(),
+      read: () => {
+        this.streamWants = true;
+        this.source.bodyResumed();
+      },
     });
     this.readable = readable;
     for (const c of this.chunks) readable.push(c);
@@ -115,7 +120,7 @@ export class IncomingRequest implements SluiceRequest {
   _push(chunk: Buffer): boolean {
     switch (this.mode) {
       case M_DISCARD: return true;
-      case M_STREAM: return this.readable!.push(chunk);
+      case M_STREAM: return (this.streamWants = this.readable!.push(chunk));
       default:
         this.chunks.push(chunk);
         this.bytes += chunk.length;
@@ -127,7 +132,7 @@ export class IncomingRequest implements SluiceRequest {
   _wantsData(): boolean {
     switch (this.mode) {
       case M_PENDING: return this.bytes < BODY_HIGH_WATER;
-      case M_STREAM: return this.readable!.readableLength < this.readable!.readableHighWaterMark;
+      case M_STREAM: return this.streamWants;
       default: return true;
     }
   }

@@ -1,0 +1,297 @@
+// handleConnection over an in-memory stream: no network, the way the async book tests
+// handle_connection with a fake TcpStream.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { handleConnection, type ConnectionOptions } from '../src/http/connection.js';
+import { HttpError } from '../src/http/errors.js';
+import type { Handler } from '../src/http/types.js';
+import { demoSite } from '../src/app/site.js';
+import { memoryStream, splitResponses } from './helpers/memory.js';
+
+const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
+
+function serveMemory(handler: Handler, options: ConnectionOptions = {}) {
+  const m = memoryStream();
+  const done = handleConnection(m.stream, handler, { onError: () => {}, ...options });
+  return { ...m, done };
+}
+
+const echoPath: Handler = (req) => ({ headers: { 'Content-Type': 'text/plain' }, body: `${req.method} ${req.path}` });
+
+test('the demo site over a fake stream: / is hello.html, anything else 404.html', async () => {
+  const c = serveMemory(demoSite({ sleepMs: 10 }));
+  c.send(GET('/') + GET('/nope'));
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 2);
+  const [a, b] = splitResponses(out);
+  assert.equal(a.status, 200);
+  assert.equal(a.headers['content-type'], 'text/html; charset=utf-8');
+  assert.equal(Number(a.headers['content-length']), Buffer.byteLength(a.body));
+  assert.match(a.body, /<h1>Hello!<\/h1>/);
+  assert.match(a.headers.date, /^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$/);
+  assert.equal(b.status, 404);
+  assert.match(b.body, /<h1>Oops!<\/h1>/);
+  assert.match(b.body, /Sorry, I don't know what you're asking for\./);
+  assert.equal(c.serverEnded, false, 'keep-alive: the connection stays open');
+  c.end();
+  await c.done;
+});
+
+test('keep-alive: several requests on one connection, one after another', async () => {
+  const c = serveMemory(echoPath);
+  for (let i = 0; i < 3; i++) {
+    c.send(GET(`/r${i}`));
+    await c.waitFor((o) => splitResponsesSafe(o).length === i + 1);
+  }
+  assert.deepEqual(splitResponses(c.output()).map((r) => r.body), ['GET /r0', 'GET /r1', 'GET /r2']);
+  c.end();
+  await c.done;
+});
+
+test('pipelined requests run concurrently but are answered in request order', async () => {
+  const started: string[] = [];
+  const handler: Handler = async (req) => {
+    started.push(req.path);
+    await sleep(req.path === '/slow' ? 80 : 5);
+    return { body: req.path };
+  };
+  const c = serveMemory(handler);
+  c.send(GET('/slow') + GET('/fast1') + GET('/fast2'));
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 3);
+  assert.deepEqual(started, ['/slow', '/fast1', '/fast2'], 'all three handlers started before the first finished');
+  assert.deepEqual(splitResponses(out).map((r) => r.body), ['/slow', '/fast1', '/fast2']);
+  c.end();
+  await c.done;
+});
+
+test('ready responses are batched into one write', async () => {
+  const c = serveMemory(echoPath);
+  let writes = 0;
+  const orig = c.stream.write.bind(c.stream);
+  c.stream.write = ((...args: Parameters<typeof orig>) => { writes++; return orig(...args); }) as typeof c.stream.write;
+  c.send(GET('/a') + GET('/b') + GET('/c') + GET('/d'));
+  await c.waitFor((o) => splitResponsesSafe(o).length === 4);
+  assert.equal(writes, 1);
+  c.end();
+  await c.done;
+});
+
+test('request bodies: buffered, as text, and streamed', async () => {
+  const handler: Handler = async (req) => {
+    if (req.path === '/buf') return { body: Buffer.concat([Buffer.from('got:'), await req.body()]) };
+    if (req.path === '/text') return { body: `text:${await req.text()}` };
+    let n = 0;
+    for await (const chunk of req.stream()) n += (chunk as Buffer).length;
+    return { body: `streamed:${n}` };
+  };
+  const c = serveMemory(handler);
+  c.send('POST /buf HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhel');
+  await sleep(10);
+  c.send('lo');
+  c.send('POST /text HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n');
+  const big = 'x'.repeat(300_000);
+  c.send(`POST /stream HTTP/1.1\r\nHost: t\r\nContent-Length: ${big.length}\r\n\r\n${big}`);
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 3);
+  assert.deepEqual(splitResponses(out).map((r) => r.body), ['got:hello', 'text:abcdef', 'streamed:300000']);
+  c.end();
+  await c.done;
+});
+
+test('a body nobody reads is discarded and the next request is served', async () => {
+  const c = serveMemory(echoPath);
+  const big = 'y'.repeat(200_000);
+  c.send(`POST /ignored HTTP/1.1\r\nHost: t\r\nContent-Length: ${big.length}\r\n\r\n${big}` + GET('/next'));
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 2);
+  assert.deepEqual(splitResponses(out).map((r) => r.body), ['POST /ignored', 'GET /next']);
+  c.end();
+  await c.done;
+});
+
+test('a throwing handler gives 500 and the connection carries on; HttpError gives its status', async () => {
+  const handler: Handler = (req) => {
+    if (req.path === '/throw') throw new Error('boom');
+    if (req.path === '/reject') return Promise.reject(new Error('async boom'));
+    if (req.path === '/forbidden') throw new HttpError(403, 'Forbidden: no');
+    return { body: 'fine' };
+  };
+  const errors: unknown[] = [];
+  const c = serveMemory(handler, { onError: (e) => errors.push(e) });
+  c.send(GET('/throw') + GET('/reject') + GET('/forbidden') + GET('/ok'));
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 4);
+  const rs = splitResponses(out);
+  assert.deepEqual(rs.map((r) => r.status), [500, 500, 403, 200]);
+  assert.equal(rs[2].body, 'Forbidden: no\n');
+  assert.equal(errors.length, 2, 'the two unexpected errors are reported');
+  assert.equal(c.serverEnded, false);
+  c.end();
+  await c.done;
+});
+
+test('a malformed request after valid ones: those are answered, then 400 and close', async () => {
+  const c = serveMemory(echoPath);
+  c.send(GET('/ok') + 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx' + GET('/never'));
+  const out = await c.closed();
+  const rs = splitResponses(out);
+  assert.deepEqual(rs.map((r) => r.status), [200, 400]);
+  assert.equal(rs[1].headers.connection, 'close');
+  assert.match(rs[1].body, /Content-Length/);
+  await c.done;
+});
+
+test('HEAD gets the head with Content-Length and no body', async () => {
+  const c = serveMemory(demoSite({ sleepMs: 10 }));
+  c.send('HEAD / HTTP/1.1\r\nHost: t\r\n\r\n' + GET('/'));
+  const out = await c.waitFor((o) => (o.match(/HTTP\/1\.1 200/g) ?? []).length === 2 && o.endsWith('</html>\n'));
+  const first = out.slice(0, out.indexOf('HTTP/1.1 200', 5));
+  assert.match(first, /Content-Length: 176\r\n/);
+  assert.ok(first.endsWith('\r\n\r\n'), 'no body after the HEAD response');
+  c.end();
+  await c.done;
+});
+
+test('HTTP/1.0: closes by default, keeps alive on request', async () => {
+  const c1 = serveMemory(echoPath);
+  c1.send('GET /a HTTP/1.0\r\n\r\n');
+  const out1 = await c1.closed();
+  assert.match(out1, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(out1, /Connection: close\r\n/);
+  const c2 = serveMemory(echoPath);
+  c2.send('GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+  const out2 = await c2.waitFor((o) => o.endsWith('GET /a'));
+  assert.match(out2, /Connection: keep-alive\r\n/);
+  assert.equal(c2.serverEnded, false);
+  c2.end();
+  await Promise.all([c1.done, c2.done]);
+});
+
+test('Connection: close is honoured: answer, then close', async () => {
+  const c = serveMemory(echoPath);
+  c.send(GET('/a', 'Connection: close\r\n') + GET('/ignored'));
+  const out = await c.closed();
+  assert.equal(splitResponses(out).length, 1);
+  assert.match(out, /Connection: close\r\n/);
+  await c.done;
+});
+
+test('streamed responses: chunked on 1.1, Content-Length when given, close-delimited on 1.0', async () => {
+  const handler: Handler = (req) => {
+    const body = Readable.from([Buffer.from('ab'), 'cd', Buffer.from('ef')]);
+    if (req.path === '/len') return { headers: { 'Content-Length': '6' }, body };
+    return { body };
+  };
+  const c = serveMemory(handler);
+  c.send(GET('/chunked') + GET('/len'));
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 2);
+  const [a, b] = splitResponses(out);
+  assert.equal(a.headers['transfer-encoding'], 'chunked');
+  assert.equal(a.body, 'abcdef');
+  assert.equal(b.headers['content-length'], '6');
+  assert.equal(b.body, 'abcdef');
+  c.end();
+  await c.done;
+
+  const c10 = serveMemory(handler);
+  c10.send('GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+  const out10 = await c10.closed();
+  assert.match(out10, /Connection: close\r\n\r\nabcdef$/);
+  await c10.done;
+});
+
+test('Expect: 100-continue: 100 is sent when the handler reads the body', async () => {
+  const c = serveMemory(async (req) => ({ body: `got ${(await req.body()).length}` }));
+  c.send('PUT /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n');
+  await c.waitFor((o) => o === 'HTTP/1.1 100 Continue\r\n\r\n');
+  c.send('data');
+  const out = await c.waitFor((o) => o.endsWith('got 4'));
+  assert.match(out, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  c.end();
+  await c.done;
+});
+
+test('Expect: 100-continue answered without reading: no 100, final response, then close', async () => {
+  const c = serveMemory(() => ({ status: 413, body: 'too big for me' }));
+  c.send('PUT /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n');
+  const out = await c.closed();
+  assert.doesNotMatch(out, /100 Continue/);
+  assert.match(out, /^HTTP\/1\.1 413 /);
+  assert.match(out, /Connection: close/);
+  await c.done;
+});
+
+test('timeouts: a slow head gets 408, an idle connection closes quietly, a slow body gets 408', async () => {
+  const opts = { headersTimeoutMs: 80, keepAliveTimeoutMs: 80, requestTimeoutMs: 150 };
+  const slowHead = serveMemory(echoPath, opts);
+  slowHead.send('GET / HTTP/1.1\r\nHost: t\r\n');
+  const out1 = await slowHead.closed(2000);
+  assert.match(out1, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+
+  const idle = serveMemory(echoPath, opts);
+  idle.send(GET('/a'));
+  const out2 = await idle.closed(2000);
+  assert.equal(splitResponses(out2).length, 1, 'the answered request, then a quiet close');
+  assert.doesNotMatch(out2, /408/);
+
+  const slowBody = serveMemory(async (req) => ({ body: await req.text() }), opts);
+  slowBody.send('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc');
+  const out3 = await slowBody.closed(2000);
+  assert.match(out3, /^HTTP\/1\.1 408 /);
+  await Promise.all([slowHead.done, idle.done, slowBody.done]);
+});
+
+test('a slowloris that keeps sending bytes still hits the headers deadline', async () => {
+  const c = serveMemory(echoPath, { headersTimeoutMs: 150, keepAliveTimeoutMs: 5000 });
+  c.send('GET / HTTP/1.1\r\n');
+  const drip = setInterval(() => c.send('X: y\r\n'), 20);
+  const out = await c.closed(2000);
+  clearInterval(drip);
+  assert.match(out, /^HTTP\/1\.1 408 /);
+  await c.done;
+});
+
+test('response header injection is refused with 500, not written', async () => {
+  const c = serveMemory(() => ({ headers: { 'X-Evil': 'a\r\nSet-Cookie: pwned=1' }, body: 'x' }));
+  c.send(GET('/'));
+  const out = await c.closed();
+  assert.match(out, /^HTTP\/1\.1 500 /);
+  assert.doesNotMatch(out, /pwned/);
+  await c.done;
+});
+
+test('the body of a 204/304 is never sent; Content-Length is not invented for them', async () => {
+  const c = serveMemory((req) => ({ status: req.path === '/204' ? 204 : 304, body: 'should not appear' }));
+  c.send(GET('/204') + GET('/304'));
+  const out = await c.waitFor((o) => (o.match(/\r\n\r\n/g) ?? []).length === 2);
+  await sleep(20);
+  assert.doesNotMatch(c.output(), /should not appear|Content-Length/);
+  c.end();
+  await c.done;
+});
+
+test('a client that half-closes after its requests still gets every response', async () => {
+  const c = serveMemory(async (req) => { await sleep(20); return { body: req.path }; });
+  c.send(GET('/1') + GET('/2'));
+  c.end();
+  const out = await c.closed();
+  assert.deepEqual(splitResponses(out).map((r) => r.body), ['/1', '/2']);
+  await c.done;
+});
+
+test('a request cut off by the peer mid-body gets 400 and the handler sees the error', async () => {
+  let seen: unknown = null;
+  const c = serveMemory(async (req) => {
+    try { await req.body(); } catch (e) { seen = e; throw e; }
+    return { body: 'no' };
+  });
+  c.send('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc');
+  await sleep(10);
+  c.end();
+  const out = await c.closed();
+  assert.match(out, /^HTTP\/1\.1 400 /);
+  assert.ok(seen instanceof HttpError);
+  await c.done;
+});
+
+function splitResponsesSafe(raw: string) {
+  try { return splitResponses(raw); } catch { return []; }
+}
