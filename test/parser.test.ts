@@ -298,3 +298,8 @@ test('idle/inBody reflect progress', () => {
   assert.equal(p.next(), END);
   assert.equal(p.idle, true);
 });
+
+test('a limit given as undefined keeps its default', () => {
+  const r = run([Buffer.from(`GET / HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`)], { maxHeaderSize: undefined });
+  assert.equal(r.error?.status, 431);
+});

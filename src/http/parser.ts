@@ -97,7 +97,12 @@ export class RequestParser {
   private failure: HttpError | null = null;
 
   constructor(limits: Partial<ParserLimits> = {}) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    const l = { ...DEFAULT_LIMITS };
+    for (const k of Object.keys(l) as (keyof ParserLimits)[]) {
+      const v = limits[k];
+      if (v !== undefined) l[k] = v; // an option left undefined keeps its default
+    }
+    this.limits = l;
   }
 
   /** Adds received bytes. The parser keeps a reference to `chunk` (no copy) until consumed. */
