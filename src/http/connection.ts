@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { HttpError } from './errors.js';
 import {
-  currentDateLine, encodeFields, errorResponse, statusForbidsBody, statusLine,
+  currentDateLine, encodeFields, errorResponse, statusForbidsBody, statusLine, type EncodedFields,
 } from './encode.js';
 import { BODY_NONE, DATA, END, HEAD, NEED_DATA, RequestParser, type ParserLimits } from './parser.js';
 import { IncomingRequest, type BodySource } from './request.js';
@@ -24,6 +24,12 @@ export interface ConnectionOptions extends Partial<ParserLimits> {
   /** Reports handler errors (answered 500). Default: console.error. */
   onError?: (err: unknown, req: IncomingRequest | null) => void;
 }
+
+/**
+ * Responses an app returns again and again as frozen objects (Object.freeze on the response and its
+ * headers) get their status line and fields validated and encoded once, not per request.
+ */
+const preparedHeads = new WeakMap<SluiceResponse, { prefix: string; fields: EncodedFields }>();
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 const CHUNKED_END = Buffer.from('0\r\n\r\n', 'latin1');
@@ -401,12 +407,18 @@ export class Connection implements BodySource {
     const status = res.status ?? 200;
     const head = req._head;
     let body: ResponseBody = res.body;
-    let fields;
-    let statusText;
+    let fields: EncodedFields;
+    let prefix: string;
     try {
-      if (!Number.isInteger(status) || status < 200 || status > 999) throw new Error(`Invalid status ${status}`);
-      statusText = statusLine(status, res.reason);
-      fields = encodeFields(res.headers);
+      const cached = Object.isFrozen(res) ? preparedHeads.get(res) : undefined;
+      if (cached !== undefined) {
+        ({ prefix, fields } = cached);
+      } else {
+        if (!Number.isInteger(status) || status < 200 || status > 999) throw new Error(`Invalid status ${status}`);
+        fields = encodeFields(res.headers);
+        prefix = statusLine(status, res.reason) + fields.lines;
+        if (Object.isFrozen(res) && (res.headers === undefined || Object.isFrozen(res.headers))) preparedHeads.set(res, { prefix, fields });
+      }
     } catch (err) {
       this.onError(err, req);
       destroyBody(body);
@@ -418,7 +430,7 @@ export class Connection implements BodySource {
       // a client still waiting for 100 Continue will not send the body it announced: the framing is lost
       !(!req._bodyComplete && head.expectContinue && !req._continueSent);
     const sendBody = req.method !== 'HEAD' && !statusForbidsBody(status);
-    let s = statusText + fields.lines;
+    let s = prefix;
     if (!fields.hasDate) s += currentDateLine();
 
     let bodyText: string | null = null;

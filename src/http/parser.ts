@@ -74,6 +74,7 @@ const MAX_LEADING_EMPTY_LINES = 4;
 const MAX_LENGTH_DIGITS = 15;
 
 const EMPTY = Buffer.alloc(0);
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
@@ -167,25 +168,27 @@ export class RequestParser {
     const len = buf.length;
     let start = this.pos;
     // Find the empty line that ends the head, resuming where the last call stopped.
+    // Leading empty lines (CRLF) before a request-line: tolerated a few times, then refused.
+    while (buf[start] === CR && buf[start + 1] === LF) {
+      if (++this.leadingEmptyLines > MAX_LEADING_EMPTY_LINES) this.fail(400, 'Bad Request: empty lines before the request');
+      start += 2;
+      this.pos = start;
+    }
+    // Fast path: one native search for the CRLF CRLF that ends a well-formed head; the line-by-line
+    // parse below then checks every byte before it. Only when it is not there (an unfinished or a
+    // malformed head) is the head scanned line by line, resuming where the last call stopped.
+    let end = this.lineScan === 0 ? buf.indexOf(HEAD_END, start) : -1;
+    if (end !== -1) end += 3;
     let lineStart = start + this.lineScan;
-    let end = -1;
-    for (;;) {
-      const lf = buf.indexOf(LF, lineStart);
-      if (lf === -1) break;
-      if (lf === lineStart || (lf === lineStart + 1 && buf[lineStart] === CR)) {
-        if (lf === lineStart) this.fail(400, 'Bad Request: bare LF line ending');
-        if (lineStart === start) {
-          // An empty line before the request-line: tolerated a few times, then skipped.
-          if (++this.leadingEmptyLines > MAX_LEADING_EMPTY_LINES) this.fail(400, 'Bad Request: empty lines before the request');
-          start = lf + 1;
-          this.pos = start;
-          lineStart = start;
-          continue;
-        }
-        end = lf;
+    for (let i = lineStart; end === -1 && i < len; i++) {
+      if (buf[i] !== LF) continue;
+      const n = i - lineStart;
+      if (n === 0) this.fail(400, 'Bad Request: bare LF line ending');
+      if (n === 1 && buf[lineStart] === CR) {
+        end = i; // (leading empty lines were skipped above, so this one ends the head)
         break;
       }
-      lineStart = lf + 1;
+      lineStart = i + 1;
     }
     if (end === -1) {
       if (start >= len) {
@@ -217,21 +220,21 @@ export class RequestParser {
 
   /** Parses the head in buf[start, end] (end is the LF of the empty line). */
   private parseRequestHead(buf: Latin1Buffer, start: number, end: number): RequestHead {
+    // The head ends with CRLF CRLF at end-3..end, and neither CR nor LF is in any class scanned
+    // below, so the loops stop by themselves without bounds checks.
     // request-line = method SP request-target SP HTTP-version CRLF
-    const lineEnd = buf.indexOf(LF, start);
-    if (buf[lineEnd - 1] !== CR) this.fail(400, 'Bad Request: bare LF line ending');
-    const crAt = lineEnd - 1;
     let i = start;
-    while (i < crAt && TCHAR[buf[i]] === 1) i++;
+    while (TCHAR[buf[i]] === 1) i++;
     if (i === start || buf[i] !== SP) this.fail(400, 'Bad Request: invalid method');
     const method = methodName(buf, start, i);
     const targetStart = ++i;
-    while (i < crAt && TARGET[buf[i]] === 1) i++;
+    while (TARGET[buf[i]] === 1) i++;
     if (i - targetStart > this.limits.maxTargetLength) this.fail(414, 'URI Too Long');
     if (i === targetStart || buf[i] !== SP) this.fail(400, 'Bad Request: invalid request-target');
     const target = buf.latin1Slice(targetStart, i);
     i++;
-    const minorVersion = this.parseVersion(buf, i, crAt);
+    const minorVersion = this.parseVersion(buf, i);
+    i += 10;
 
     // Request target forms (RFC 9112 §3.2).
     let path: string;
@@ -266,13 +269,11 @@ export class RequestParser {
     let connKeepAlive = false;
     let expectContinue = false;
     let count = 0;
-    let ls = lineEnd + 1;
-    while (ls < end - 1) {
-      const le = buf.indexOf(LF, ls);
+    while (i < end - 1) {
       if (++count > this.limits.maxHeaderCount) this.fail(431, 'Request Header Fields Too Large: too many fields');
-      const { name, lower, value } = this.parseFieldLine(buf, ls, le);
-      headers.add(name, lower, value);
-      switch (lower) {
+      i = this.parseFieldLine(buf, i, headers);
+      const value = headers.values[count - 1];
+      switch (headers.lowerNames[count - 1]) {
         case 'host':
           hosts++;
           host = value;
@@ -297,7 +298,6 @@ export class RequestParser {
           else this.fail(417, 'Expectation Failed: only 100-continue is supported');
           break;
       }
-      ls = le + 1;
     }
 
     if (minorVersion === 1 && hosts === 0) this.fail(400, 'Bad Request: missing Host header');
@@ -330,10 +330,11 @@ export class RequestParser {
     };
   }
 
-  private parseVersion(buf: Latin1Buffer, i: number, crAt: number): 0 | 1 {
+  /** HTTP-version CRLF at buf[i, i + 10). */
+  private parseVersion(buf: Latin1Buffer, i: number): 0 | 1 {
     // HTTP-version = "HTTP" "/" DIGIT "." DIGIT
     if (
-      crAt - i !== 8 || buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 ||
+      buf[i + 8] !== CR || buf[i + 9] !== LF || buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 ||
       buf[i + 4] !== 0x2f || !isDigit(buf[i + 5]) || buf[i + 6] !== 0x2e || !isDigit(buf[i + 7])
     ) {
       this.fail(400, 'Bad Request: invalid HTTP version');
@@ -342,28 +343,39 @@ export class RequestParser {
     return buf[i + 7] === 0x31 ? 1 : 0;
   }
 
-  /** One field line in buf[ls, le) where le is its LF. */
-  private parseFieldLine(buf: Latin1Buffer, ls: number, le: number): { name: string; lower: string; value: string } {
-    if (buf[le - 1] !== CR || le - 1 < ls) this.fail(400, 'Bad Request: bare LF line ending');
-    const crAt = le - 1;
+  /**
+   * Parses the field line starting at buf[ls] (a complete line, ended by LF, is in the buffer),
+   * appends it to `fields` and returns where the next line starts.
+   */
+  private parseFieldLine(buf: Latin1Buffer, ls: number, fields: FieldList): number {
     const c0 = buf[ls];
     if (c0 === SP || c0 === HTAB) this.fail(400, 'Bad Request: obsolete line folding');
     let i = ls;
-    while (i < crAt && TCHAR[buf[i]] === 1) i++;
+    while (TCHAR[buf[i]] === 1) i++;
     if (i === ls || buf[i] !== COLON) {
       this.fail(400, buf[i] === SP || buf[i] === HTAB ? 'Bad Request: whitespace before colon in header field' : 'Bad Request: invalid header field name');
     }
-    const name = buf.latin1Slice(ls, i);
+    const nameEnd = i;
     i++;
-    while (i < crAt && (buf[i] === SP || buf[i] === HTAB)) i++;
+    while (buf[i] === SP || buf[i] === HTAB) i++;
     const vs = i;
     let ve = vs;
-    for (; i < crAt; i++) {
+    for (;; i++) {
       const c = buf[i];
-      if (FIELD_VALUE[c] !== 1) this.fail(400, 'Bad Request: invalid character in header field value');
+      if (FIELD_VALUE[c] !== 1) break;
       if (c !== SP && c !== HTAB) ve = i + 1;
     }
-    return { name, lower: lowerName(name), value: ve === vs ? '' : buf.latin1Slice(vs, ve) };
+    if (buf[i] !== CR || buf[i + 1] !== LF) {
+      this.fail(400, buf[i] === LF ? 'Bad Request: bare LF line ending' : 'Bad Request: invalid character in header field value');
+    }
+    const known = knownField(buf, ls, nameEnd);
+    if (known !== null) {
+      fields.add(known.exact(buf, ls) ? known.canonical : buf.latin1Slice(ls, nameEnd), known.lower, ve === vs ? '' : buf.latin1Slice(vs, ve));
+    } else {
+      const name = buf.latin1Slice(ls, nameEnd);
+      fields.add(name, name.toLowerCase(), ve === vs ? '' : buf.latin1Slice(vs, ve));
+    }
+    return i + 2;
   }
 
   private checkTransferCodings(value: string): void {
@@ -511,10 +523,9 @@ export class RequestParser {
         this.state = S_HEAD;
         return END;
       }
-      const { name, lower, value } = this.parseFieldLine(buf, ls, lf);
       if (this.trailers === null) this.trailers = new FieldList();
       if (this.trailers.size >= this.limits.maxHeaderCount) this.fail(431, 'Request Header Fields Too Large: trailers');
-      this.trailers.add(name, lower, value);
+      this.parseFieldLine(buf, ls, this.trailers);
       ls = lf + 1;
     }
   }
@@ -558,16 +569,47 @@ function methodName(buf: Latin1Buffer, start: number, end: number): string {
   return buf.latin1Slice(start, end);
 }
 
-/** Lower-cases a field name; the names clients send most often come back as constants. */
-function lowerName(name: string): string {
-  switch (name) {
-    case 'Host': case 'host': return 'host';
-    case 'User-Agent': case 'user-agent': return 'user-agent';
-    case 'Accept': case 'accept': return 'accept';
-    case 'Connection': case 'connection': return 'connection';
-    case 'Content-Length': case 'content-length': return 'content-length';
-    case 'Content-Type': case 'content-type': return 'content-type';
-    case 'Accept-Encoding': case 'accept-encoding': return 'accept-encoding';
-    default: return name.toLowerCase();
+/** A field name clients send often: matched on the bytes, so no string is built to look it up. */
+class KnownField {
+  readonly lower: string;
+  readonly canonical: string;
+  private readonly lowerBytes: Uint8Array;
+  private readonly canonicalBytes: Uint8Array;
+
+  constructor(canonical: string) {
+    this.canonical = canonical;
+    this.lower = canonical.toLowerCase();
+    this.lowerBytes = Buffer.from(this.lower, 'latin1');
+    this.canonicalBytes = Buffer.from(canonical, 'latin1');
   }
+
+  /** Case-insensitive match of buf[start, start + length). (ASCII letters, digits and "-": OR 0x20 lower-cases letters and keeps the rest.) */
+  matches(buf: Uint8Array, start: number): boolean {
+    const l = this.lowerBytes;
+    for (let j = 0; j < l.length; j++) if ((buf[start + j] | 0x20) !== l[j]) return false;
+    return true;
+  }
+
+  /** Whether the name was sent in its usual spelling, so the constant can stand for it. */
+  exact(buf: Uint8Array, start: number): boolean {
+    const c = this.canonicalBytes;
+    for (let j = 0; j < c.length; j++) if (buf[start + j] !== c[j]) return false;
+    return true;
+  }
+}
+
+const KNOWN_FIELDS: KnownField[][] = [];
+for (const name of [
+  'Host', 'User-Agent', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Connection', 'Content-Length',
+  'Content-Type', 'Transfer-Encoding', 'Cookie', 'Referer', 'Origin', 'Cache-Control', 'Pragma', 'Range',
+  'If-None-Match', 'If-Modified-Since', 'If-Range', 'Authorization', 'Upgrade', 'Expect', 'X-Forwarded-For',
+]) {
+  (KNOWN_FIELDS[name.length] ??= []).push(new KnownField(name));
+}
+
+function knownField(buf: Uint8Array, start: number, end: number): KnownField | null {
+  const candidates = KNOWN_FIELDS[end - start];
+  if (candidates === undefined) return null;
+  for (let k = 0; k < candidates.length; k++) if (candidates[k].matches(buf, start)) return candidates[k];
+  return null;
 }
