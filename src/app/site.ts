@@ -1,10 +1,12 @@
 // The demo site, the async book's: GET / → hello.html, GET /sleep → the same after a wait,
-// anything else → 404.html. Plus GET /work?ms=N, the CPU-heavy twin of /sleep (runs on a thread).
-import { readFileSync } from 'node:fs';
+// anything else → 404.html. It is the static file handler's general rule (a folder's index file,
+// its 404.html for anything missing) applied to site/ with hello.html as the index, plus two
+// routes: /sleep and GET /work?ms=N, the CPU-heavy twin of /sleep (runs on a thread).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Handler, SluiceResponse } from '../http/types.js';
+import type { Handler, SluiceRequest } from '../http/types.js';
 import { Router } from './router.js';
+import { serveStatic } from './static/index.js';
 import { workRoute } from './work.js';
 
 /** The site/ folder shipped with the package. */
@@ -13,23 +15,23 @@ export const SITE_DIR = fileURLToPath(new URL('../../../site/', import.meta.url)
 export interface DemoSiteOptions {
   /** How long GET /sleep waits. Default 5000 ms. */
   sleepMs?: number;
+  /** The folder served. Default SITE_DIR. */
+  dir?: string;
 }
-
-const HTML = 'text/html; charset=utf-8';
 
 export function demoSite(options: DemoSiteOptions = {}): Handler {
   const sleepMs = options.sleepMs ?? 5000;
-  const hello = readFileSync(new URL('hello.html', `file://${SITE_DIR}`));
-  const missing = readFileSync(new URL('404.html', `file://${SITE_DIR}`));
-  // Frozen: the same response object every time, so nothing is built per request.
-  const ok: SluiceResponse = Object.freeze({ status: 200, headers: Object.freeze({ 'Content-Type': HTML }), body: hello });
-  const notFound: SluiceResponse = Object.freeze({ status: 404, headers: Object.freeze({ 'Content-Type': HTML }), body: missing });
+  const files = serveStatic(options.dir ?? SITE_DIR, { index: ['hello.html'] });
   return new Router()
-    .get('/', () => ok)
-    .get('/sleep', async () => {
+    .get('/sleep', async (req) => {
       await sleep(sleepMs);
-      return ok;
+      return files(atPath(req, '/'));
     })
     .get('/work', workRoute)
-    .fallback(() => notFound).handle;
+    .fallback(files).handle;
+}
+
+/** A view of `req` with another path (the rest — method, headers, body — is the request's own). */
+function atPath(req: SluiceRequest, path: string): SluiceRequest {
+  return Object.create(req, { path: { value: path }, target: { value: path }, query: { value: '' } }) as SluiceRequest;
 }

@@ -266,8 +266,8 @@ export class Connection implements BodySource {
     if (res === null || typeof res !== 'object') {
       res = this.failureResponse(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`), req);
     }
-    if (this.closed) {
-      destroyBody(res.body);
+    if (this.closed || req._dropped) {
+      destroyBody(res.body); // nobody will write it: release its file handle or stream now
       return;
     }
     req._response = res;
@@ -506,7 +506,7 @@ export class Connection implements BodySource {
     if (!keepAlive) {
       this.ended = true;
       this.stopParsing = true;
-      for (const later of this.queue.splice(0)) later._fail(new Error('connection closed'));
+      for (const later of this.queue.splice(0)) dropRequest(later);
     }
   }
 
@@ -607,9 +607,8 @@ export class Connection implements BodySource {
     if (this.timer) clearTimeout(this.timer);
     if (this.linger) clearTimeout(this.linger);
     this.timer = null;
-    const err = new Error('connection closed');
-    this.receiving?._fail(err);
-    for (const req of this.queue.splice(0)) req._fail(err);
+    this.receiving?._fail(new Error('connection closed'));
+    for (const req of this.queue.splice(0)) dropRequest(req);
     if (!this.stream.destroyed) this.stream.destroy();
     this.resolveDone();
   }
@@ -663,6 +662,13 @@ export class Connection implements BodySource {
       this.updateReading();
     }
   };
+}
+
+/** A request whose response will never be written (the connection is closing): fail its body, release its response's. */
+function dropRequest(req: IncomingRequest): void {
+  req._dropped = true;
+  req._fail(new Error('connection closed'));
+  if (req._response !== null) destroyBody(req._response.body);
 }
 
 function uncork(stream: Duplex): void {

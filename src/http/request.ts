@@ -42,6 +42,7 @@ export class IncomingRequest implements SluiceRequest {
   /** @internal An error that replaces the handler's answer (the request turned out malformed). */ _override: Error | null = null;
   /** @internal */ _continuePending = false;
   /** @internal */ _continueSent = false;
+  /** @internal The connection closes before this response can be written. */ _dropped = false;
 
   private readonly source: BodySource;
   private mode = M_PENDING;
