@@ -295,3 +295,37 @@ test('a request cut off by the peer mid-body gets 400 and the handler sees the e
 function splitResponsesSafe(raw: string) {
   try { return splitResponses(raw); } catch { return []; }
 }
+
+test('bodies of responses still queued when the connection closes are destroyed', async () => {
+  let made = 0;
+  let destroyed = 0;
+  const handler: Handler = async (req) => {
+    if (req.path === '/slow') await sleep(30);
+    made++;
+    const body = new Readable({ read() { this.push('x'.repeat(1000)); } }); // endless
+    body.on('close', () => destroyed++);
+    return { body };
+  };
+  const c = serveMemory(handler);
+  c.send(GET('/slow') + GET('/a') + GET('/b'));
+  await sleep(5);
+  c.stream.destroy(); // the client goes away while /a and /b wait behind /slow
+  await c.done;
+  await sleep(60); // /slow settles after the close
+  assert.equal(made, 3);
+  await sleep(5);
+  assert.equal(destroyed, 3, 'every response body was released');
+});
+
+test('a frozen response object is reused: the same bytes every time, the Date kept current', async () => {
+  const res = Object.freeze({ status: 201, headers: Object.freeze({ 'X-A': '1' }), body: Buffer.from('same') });
+  const c = serveMemory(() => res);
+  c.send(GET('/') + GET('/'));
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 2);
+  const [a, b] = splitResponses(out);
+  assert.deepEqual([a.status, a.headers['x-a'], a.body], [201, '1', 'same']);
+  assert.deepEqual([b.status, b.headers['x-a'], b.body], [201, '1', 'same']);
+  assert.ok(a.headers.date && b.headers.date);
+  c.end();
+  await c.done;
+});
