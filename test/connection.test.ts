@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { handleConnection, type ConnectionOptions } from '../src/http/connection.js';
+import { Connection, handleConnection, type ConnectionOptions } from '../src/http/connection.js';
 import { HttpError } from '../src/http/errors.js';
 import type { Handler } from '../src/http/types.js';
 import { demoSite } from '../src/app/site.js';
@@ -328,4 +328,48 @@ test('a frozen response object is reused: the same bytes every time, the Date ke
   assert.ok(a.headers.date && b.headers.date);
   c.end();
   await c.done;
+});
+
+test('a new connection gets the headers timeout, not the keep-alive timeout, to send its first request', async () => {
+  const c = serveMemory(echoPath, { headersTimeoutMs: 400, keepAliveTimeoutMs: 50 });
+  await sleep(150);
+  assert.equal(c.serverEnded, false, 'still open after the keep-alive timeout');
+  c.send(GET('/first'));
+  await c.waitFor((o) => o.endsWith('GET /first'));
+  const out = await c.closed(2000); // then idle between requests: the keep-alive timeout
+  assert.equal(splitResponses(out).length, 1);
+  await c.done;
+});
+
+test('drain(): a request already on its way to an idle connection is still answered, with Connection: close', async () => {
+  const m = memoryStream();
+  const conn = new Connection(m.stream, echoPath, { onError: () => {} });
+  conn.drain();
+  await sleep(20);
+  m.send(GET('/late'));
+  const out = await m.closed(2000);
+  const [r] = splitResponses(out);
+  assert.equal(r.body, 'GET /late');
+  assert.equal(r.headers.connection, 'close');
+  await conn.done;
+
+  const idle = memoryStream();
+  const conn2 = new Connection(idle.stream, echoPath, { onError: () => {} });
+  conn2.drain();
+  const out2 = await idle.closed(2000);
+  assert.equal(out2, '', 'an idle connection closes quietly after the grace');
+  await conn2.done;
+});
+
+test('drain(): a request in progress finishes, then the connection closes', async () => {
+  const m = memoryStream();
+  const conn = new Connection(m.stream, async () => { await sleep(50); return { body: 'done' }; }, { onError: () => {} });
+  m.send(GET('/slow'));
+  await sleep(10);
+  conn.drain();
+  const out = await m.closed(2000);
+  const [r] = splitResponses(out);
+  assert.equal(r.body, 'done');
+  assert.equal(r.headers.connection, 'close');
+  await conn.done;
 });

@@ -17,7 +17,7 @@ export interface ConnectionOptions extends Partial<ParserLimits> {
   headersTimeoutMs?: number;
   /** Time allowed to receive a whole request, head and body. 408 after. Default 30000. */
   requestTimeoutMs?: number;
-  /** An idle keep-alive connection is closed quietly after this. Default 5000. */
+  /** An idle keep-alive connection is closed quietly after this (a new connection waits headersTimeoutMs for its first byte). Default 5000. */
   keepAliveTimeoutMs?: number;
   /** Requests parsed ahead of their responses (pipelining depth) before reading pauses. Default 64. */
   maxPipelined?: number;
@@ -41,6 +41,9 @@ const T_NONE = 0;
 const T_IDLE = 1;
 const T_HEADERS = 2;
 const T_REQUEST = 3;
+const T_DRAIN = 4;
+/** How long an idle connection stays open after drain() for a request already on its way. */
+const DRAIN_GRACE_MS = 250;
 
 /**
  * Serves HTTP/1.1 on `stream` with `handler` until the peer goes away or the connection is closed.
@@ -140,6 +143,7 @@ export class Connection implements BodySource {
   private deadlineKind = T_NONE;
   /** When the first byte of the request being received arrived. */
   private messageStart = 0;
+  private requestsSeen = 0;
 
   private resolveDone!: () => void;
 
@@ -168,11 +172,18 @@ export class Connection implements BodySource {
     return (this.stream as { remoteAddress?: string }).remoteAddress;
   }
 
-  /** Graceful shutdown: finish what was received, then close; an idle connection closes now. */
+  /**
+   * Graceful shutdown: finish what was received, then close. An idle connection closes after a
+   * short grace: a request may be in flight towards us (sent on a kept-alive connection, or
+   * waiting unread in a connection just taken from the accept queue); if it arrives in time it is
+   * answered, with Connection: close.
+   */
   drain(): void {
     if (this.draining || this.closed) return;
     this.draining = true;
-    if (this.queue.length === 0 && this.parser.idle && !this.streaming) this.closeAfterWrites();
+    if (this.queue.length === 0 && this.parser.idle && !this.streaming) {
+      this.setDeadline(T_DRAIN, Date.now() + DRAIN_GRACE_MS);
+    }
   }
 
   /** Cuts the connection now. */
@@ -233,6 +244,7 @@ export class Connection implements BodySource {
   private onHead(now: number): void {
     const head = this.parser.head!;
     const req = new IncomingRequest(head, this);
+    this.requestsSeen++;
     this.queue.push(req);
     if (head.bodyKind !== BODY_NONE) {
       this.receiving = req;
@@ -390,7 +402,8 @@ export class Connection implements BodySource {
       this.writeResponse(req);
     }
     this.flushOut();
-    if (queue.length === 0 && !this.streaming && (this.ended || (this.draining && this.parser.idle) || (this.peerEnded && this.receiving === null))) {
+    // (A draining connection that went idle closes after a grace: see updateTimer.)
+    if (queue.length === 0 && !this.streaming && (this.ended || (this.peerEnded && this.receiving === null))) {
       this.closeAfterWrites();
     }
   }
@@ -622,8 +635,12 @@ export class Connection implements BodySource {
       const start = this.messageStart || now;
       if (parser.inBody) this.setDeadline(T_REQUEST, start + this.requestTimeoutMs);
       else this.setDeadline(T_HEADERS, start + this.headersTimeoutMs);
+    } else if (parser.idle && this.queue.length === 0 && !this.streaming && this.draining) {
+      if (this.deadlineKind !== T_DRAIN) this.setDeadline(T_DRAIN, now + DRAIN_GRACE_MS);
     } else if (parser.idle && this.queue.length === 0 && !this.streaming) {
-      this.setDeadline(T_IDLE, now + this.keepAliveTimeoutMs);
+      // A new connection gets the headers timeout for its first request (a client may connect
+      // ahead of time); between requests it is the keep-alive timeout. Either way a quiet close.
+      this.setDeadline(T_IDLE, now + (this.requestsSeen === 0 ? this.headersTimeoutMs : this.keepAliveTimeoutMs));
     } else {
       this.setDeadline(T_NONE, 0); // busy on our side: the handler or the writer has the turn
     }
@@ -654,7 +671,7 @@ export class Connection implements BodySource {
     }
     const kind = this.deadlineKind;
     this.deadlineKind = T_NONE;
-    if (kind === T_IDLE) {
+    if (kind === T_IDLE || kind === T_DRAIN) {
       this.closeAfterWrites();
     } else {
       this.protocolError(new HttpError(408, kind === T_HEADERS ? 'Request Timeout: headers not received in time' : 'Request Timeout: request not received in time'));
