@@ -23,7 +23,7 @@ Options:
   --host HOST               address to listen on (env HOST; default 127.0.0.1)
   --port PORT               port, 0 for any free one (env PORT; default ${DEFAULT_PORT})
   --workers N               worker processes (default: number of cores; 1 = no supervisor)
-  --threads N               threads for spawn() CPU work, per process (default: number of cores)
+  --threads N               threads for spawn() CPU work, per worker (default: cores / workers)
   --concurrency N           connections served at once, per worker (default 10000)
   --queue N                 connections waiting for a slot, per worker; beyond it 503 (default 1024)
   --sleep-ms MS             how long the demo site's /sleep waits (default 5000)
@@ -164,11 +164,19 @@ async function main(): Promise<void> {
 
   const shutdownTimeoutMs = config.serve.shutdownTimeoutMs ?? 10_000;
   if (config.workers > 1 && cluster.isPrimary) {
-    await runPrimary({ workers: config.workers, shutdownTimeoutMs, log: (line) => console.log(line) });
+    try {
+      await runPrimary({ workers: config.workers, shutdownTimeoutMs, log: (line) => console.log(line) });
+    } catch (err) {
+      process.stderr.write(`sluice: ${(err as Error).message}\n`);
+      process.exit((err as { exitCode?: number }).exitCode ?? 1);
+    }
     return;
   }
 
-  configureSpawn({ threads: config.threads });
+  // Each worker process has its own thread pool: by default the cores are shared out among the
+  // workers rather than every worker starting one thread per core.
+  const workers = cluster.isWorker ? config.workers : 1;
+  configureSpawn({ threads: config.threads ?? Math.max(1, Math.round(os.availableParallelism() / workers)) });
   const handler = siteHandler(config);
   let server;
   try {
@@ -179,7 +187,7 @@ async function main(): Promise<void> {
     process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? 2 : 1);
   }
   if (cluster.isWorker) {
-    runWorker(server);
+    runWorker(server, { shutdownTimeoutMs }); // no await before this: the primary may ask for a drain at once
     return;
   }
   console.log(`sluice listening on ${server.url}`);

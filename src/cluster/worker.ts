@@ -1,0 +1,69 @@
+// The worker side of `--workers N` (issue 3). The primary (primary.ts) owns the life cycle:
+//
+//   - message {cmd: 'sluice:drain', deadlineMs}: stop accepting, finish in-flight requests
+//     (server.close(deadlineMs)), stop the spawn() pool, exit 0.
+//   - SIGTERM: the same (a service manager may signal every process of the group at once).
+//   - SIGINT, SIGHUP: ignored. A terminal's Ctrl-C reaches the whole process group; the primary
+//     gets it too and tells each worker to drain, rather than every worker dying mid-request.
+//   - the IPC channel closes (the primary died): drain and exit. (Node's cluster would otherwise
+//     exit the worker at once, dropping its in-flight requests.)
+// A drain that takes longer than its deadline + DRAIN_WATCHDOG_MS ends the process with code 1.
+import cluster from 'node:cluster';
+import type { Server } from '../server/server.js';
+import { closeSpawnPool } from '../threads/spawn.js';
+import { isDrainMessage } from './primary.js';
+
+export interface WorkerOptions {
+  /** Drain deadline when none comes with the request (SIGTERM, primary gone). Default 10000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Where to report a drain that failed. Default console.error. */
+  log?: (line: string) => void;
+}
+
+export const DRAIN_WATCHDOG_MS = 1_500;
+
+let installed = false;
+
+/** Called in a cluster worker once its server listens: obey the primary's drain/shutdown messages. */
+export function runWorker(server: Server, options: WorkerOptions = {}): void {
+  if (!cluster.isWorker || !cluster.worker) throw new Error('runWorker: call it in a cluster worker');
+  if (installed) throw new Error('runWorker: already called in this process');
+  installed = true;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const defaultDeadline = options.shutdownTimeoutMs ?? 10_000;
+  let draining = false;
+
+  const drain = (deadlineMs: number, why: string) => {
+    if (draining) return;
+    draining = true;
+    const watchdog = setTimeout(() => {
+      log(`sluice: worker ${process.pid} could not drain within ${deadlineMs + DRAIN_WATCHDOG_MS} ms (${why}); exiting`);
+      process.exit(1);
+    }, deadlineMs + DRAIN_WATCHDOG_MS);
+    server.close(deadlineMs)
+      .then(() => closeSpawnPool())
+      .then(
+        () => { clearTimeout(watchdog); process.exit(0); },
+        (err: unknown) => {
+          log(`sluice: worker ${process.pid} failed to drain (${why}): ${err instanceof Error ? err.message : String(err)}`);
+          process.exit(1);
+        },
+      );
+  };
+
+  // Node's cluster makes a worker whose IPC channel closes unexpectedly exit on the spot (see
+  // lib/internal/cluster/child.js, "Unexpected disconnect, primary exited..."), unless
+  // exitedAfterDisconnect is set; we set it so the 'disconnect' handler below can drain first.
+  cluster.worker.exitedAfterDisconnect = true;
+  process.on('disconnect', () => drain(defaultDeadline, 'the primary is gone'));
+  process.on('message', (m: unknown) => {
+    if (isDrainMessage(m)) drain(validDeadline(m.deadlineMs) ?? defaultDeadline, 'asked by the primary');
+  });
+  process.on('SIGTERM', () => drain(defaultDeadline, 'SIGTERM'));
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+}
+
+function validDeadline(ms: unknown): number | undefined {
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
