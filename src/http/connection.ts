@@ -29,7 +29,18 @@ export interface ConnectionOptions extends Partial<ParserLimits> {
  * Responses an app returns again and again as frozen objects (Object.freeze on the response and its
  * headers) get their status line and fields validated and encoded once, not per request.
  */
-const preparedHeads = new WeakMap<SluiceResponse, { prefix: string; fields: EncodedFields }>();
+const preparedHeads = new WeakMap<SluiceResponse, PreparedHead>();
+
+interface PreparedHead {
+  /** Status line and the caller's fields, encoded. */
+  prefix: string;
+  fields: EncodedFields;
+  /** The complete head of the common case (HTTP/1.1, kept alive, byte body), for `dateLine`. */
+  bytes: Buffer;
+  dateLine: string;
+}
+
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 const CHUNKED_END = Buffer.from('0\r\n\r\n', 'latin1');
@@ -58,8 +69,8 @@ type FastBuffer = Buffer & { utf8Write(s: string, off: number): number; latin1Wr
 
 /** Bytes waiting to be written, gathered so one write carries every response that is ready. */
 class Output {
-  private parts: (string | Uint8Array)[] = [];
-  private utf8: boolean[] = [];
+  private readonly parts: (string | Uint8Array)[] = [];
+  private readonly utf8: boolean[] = [];
   private size = 0;
 
   get empty(): boolean {
@@ -96,8 +107,8 @@ class Output {
       }
       out = buf;
     }
-    this.parts = [];
-    this.utf8 = [];
+    parts.length = 0;
+    utf8.length = 0;
     this.size = 0;
     return stream.write(out);
   }
@@ -422,15 +433,18 @@ export class Connection implements BodySource {
     let body: ResponseBody = res.body;
     let fields: EncodedFields;
     let prefix: string;
+    let prepared = Object.isFrozen(res) ? preparedHeads.get(res) : undefined;
     try {
-      const cached = Object.isFrozen(res) ? preparedHeads.get(res) : undefined;
-      if (cached !== undefined) {
-        ({ prefix, fields } = cached);
+      if (prepared !== undefined) {
+        ({ prefix, fields } = prepared);
       } else {
         if (!Number.isInteger(status) || status < 200 || status > 999) throw new Error(`Invalid status ${status}`);
         fields = encodeFields(res.headers);
         prefix = statusLine(status, res.reason) + fields.lines;
-        if (Object.isFrozen(res) && (res.headers === undefined || Object.isFrozen(res.headers))) preparedHeads.set(res, { prefix, fields });
+        if (Object.isFrozen(res) && (res.headers === undefined || Object.isFrozen(res.headers))) {
+          prepared = { prefix, fields, bytes: EMPTY_BUFFER, dateLine: '' };
+          preparedHeads.set(res, prepared);
+        }
       }
     } catch (err) {
       this.onError(err, req);
@@ -443,8 +457,23 @@ export class Connection implements BodySource {
       // a client still waiting for 100 Continue will not send the body it announced: the framing is lost
       !(!req._bodyComplete && head.expectContinue && !req._continueSent);
     const sendBody = req.method !== 'HEAD' && !statusForbidsBody(status);
+    const dateLine = currentDateLine();
+
+    // Fast path: a prepared response with a byte body on a kept-alive HTTP/1.1 connection. Its
+    // whole head is cached as bytes and renewed when the Date line changes (once a second).
+    if (prepared !== undefined && body instanceof Uint8Array && keepAlive && head.minorVersion === 1 && !fields.hasDate && !statusForbidsBody(status)) {
+      if (prepared.dateLine !== dateLine) {
+        prepared.bytes = Buffer.from(`${prefix}${dateLine}Content-Length: ${body.byteLength}\r\n\r\n`, 'latin1');
+        prepared.dateLine = dateLine;
+      }
+      this.out.bytes(prepared.bytes);
+      if (sendBody) this.out.bytes(body);
+      this.finish(req, true);
+      return;
+    }
+
     let s = prefix;
-    if (!fields.hasDate) s += currentDateLine();
+    if (!fields.hasDate) s += dateLine;
 
     let bodyText: string | null = null;
     let bodyBytes: Uint8Array | null = null;

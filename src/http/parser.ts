@@ -74,7 +74,6 @@ const MAX_LEADING_EMPTY_LINES = 4;
 const MAX_LENGTH_DIGITS = 15;
 
 const EMPTY = Buffer.alloc(0);
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
@@ -91,6 +90,10 @@ export class RequestParser {
   /** S_HEAD / S_TRAILERS: where the unfinished line starts, relative to pos, so a slow sender costs O(n). */
   private lineScan = 0;
   private leadingEmptyLines = 0;
+  /** The fast path found the head incomplete: wait for the line scanner to find its end. */
+  private partial = false;
+  /** Where the head just parsed ends (past its empty line). */
+  private headEnd = 0;
   /** Body bytes left in this Content-Length body or chunk. */
   private remaining = 0;
   private bodyReceived = 0;
@@ -174,13 +177,20 @@ export class RequestParser {
       start += 2;
       this.pos = start;
     }
-    // Fast path: one native search for the CRLF CRLF that ends a well-formed head; the line-by-line
-    // parse below then checks every byte before it. Only when it is not there (an unfinished or a
-    // malformed head) is the head scanned line by line, resuming where the last call stopped.
-    let end = this.lineScan === 0 ? buf.indexOf(HEAD_END, start) : -1;
-    if (end !== -1) end += 3;
+    // Fast path: parse in place, in one pass, assuming the whole head is here (it nearly always
+    // is). Only when it is not does the line scanner below look for its end, resuming where the
+    // last call stopped, so a client sending byte by byte costs linear work; the head is then
+    // parsed once, complete.
+    if (buf[start] === CR && start + 1 >= len) return NEED_DATA; // a CR that may begin an empty line
+    let head: RequestHead | null = null;
+    if (!this.partial) {
+      head = this.parseRequestHead(buf, start, len);
+      if (head !== null) return this.headParsed(head, start);
+      this.partial = true;
+    }
+    let end = -1;
     let lineStart = start + this.lineScan;
-    for (let i = lineStart; end === -1 && i < len; i++) {
+    for (let i = lineStart; i < len; i++) {
       if (buf[i] !== LF) continue;
       const n = i - lineStart;
       if (n === 0) this.fail(400, 'Bad Request: bare LF line ending');
@@ -203,11 +213,19 @@ export class RequestParser {
       return NEED_DATA;
     }
     if (end + 1 - start > this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large');
+    head = this.parseRequestHead(buf, start, end + 1);
+    if (head === null) this.fail(400, 'Bad Request: malformed header section'); // (cannot happen: the head is complete)
+    return this.headParsed(head, start);
+  }
+
+  /** A head was parsed from buf[start, this.headEnd). */
+  private headParsed(head: RequestHead, start: number): ParseEvent {
+    if (this.headEnd - start > this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large');
     this.lineScan = 0;
+    this.partial = false;
     this.leadingEmptyLines = 0;
-    const head = this.parseRequestHead(buf, start, end);
     this.head = head;
-    this.consumed(end + 1);
+    this.consumed(this.headEnd);
     if (head.bodyKind === BODY_LENGTH) {
       this.state = S_LENGTH;
       this.remaining = head.contentLength;
@@ -218,22 +236,35 @@ export class RequestParser {
     return HEAD;
   }
 
-  /** Parses the head in buf[start, end] (end is the LF of the empty line). */
-  private parseRequestHead(buf: Latin1Buffer, start: number, end: number): RequestHead {
-    // The head ends with CRLF CRLF at end-3..end, and neither CR nor LF is in any class scanned
-    // below, so the loops stop by themselves without bounds checks.
+  /**
+   * Parses a head starting at buf[start], reading no further than `limit`. Returns null when the
+   * bytes run out before the empty line that ends it; sets this.headEnd past that line otherwise.
+   * Neither CR nor LF is in any byte class scanned below, and past the buffer's end buf[i] is
+   * undefined, so every loop stops by itself; what stopped it is checked after.
+   */
+  private parseRequestHead(buf: Latin1Buffer, start: number, limit: number): RequestHead | null {
     // request-line = method SP request-target SP HTTP-version CRLF
     let i = start;
     while (TCHAR[buf[i]] === 1) i++;
+    if (i >= limit) return null;
     if (i === start || buf[i] !== SP) this.fail(400, 'Bad Request: invalid method');
     const method = methodName(buf, start, i);
     const targetStart = ++i;
     while (TARGET[buf[i]] === 1) i++;
     if (i - targetStart > this.limits.maxTargetLength) this.fail(414, 'URI Too Long');
+    if (i >= limit) return null;
     if (i === targetStart || buf[i] !== SP) this.fail(400, 'Bad Request: invalid request-target');
-    const target = buf.latin1Slice(targetStart, i);
     i++;
+    if (i + 10 > limit) {
+      // Not all here: fail now only if what is here already cannot become "HTTP/x.y" CRLF.
+      for (let k = i; k < limit; k++) {
+        const c = buf[k];
+        if (k < i + 8 ? c === CR || c === LF : c !== (k === i + 8 ? CR : LF)) this.fail(400, 'Bad Request: invalid HTTP version');
+      }
+      return null;
+    }
     const minorVersion = this.parseVersion(buf, i);
+    const target = buf.latin1Slice(targetStart, i - 1);
     i += 10;
 
     // Request target forms (RFC 9112 §3.2).
@@ -269,9 +300,12 @@ export class RequestParser {
     let connKeepAlive = false;
     let expectContinue = false;
     let count = 0;
-    while (i < end - 1) {
+    for (;;) {
+      if (i + 1 >= limit) return null;
+      if (buf[i] === CR && buf[i + 1] === LF) break; // the empty line
       if (++count > this.limits.maxHeaderCount) this.fail(431, 'Request Header Fields Too Large: too many fields');
-      i = this.parseFieldLine(buf, i, headers);
+      i = this.parseFieldLine(buf, i, limit, headers);
+      if (i === -1) return null;
       const value = headers.values[count - 1];
       switch (headers.lowerNames[count - 1]) {
         case 'host':
@@ -300,6 +334,7 @@ export class RequestParser {
       }
     }
 
+    this.headEnd = i + 2;
     if (minorVersion === 1 && hosts === 0) this.fail(400, 'Bad Request: missing Host header');
     if (hosts > 1) this.fail(400, 'Bad Request: more than one Host header');
     if (hosts === 1 && !validHost(host)) this.fail(400, 'Bad Request: invalid Host header');
@@ -344,14 +379,15 @@ export class RequestParser {
   }
 
   /**
-   * Parses the field line starting at buf[ls] (a complete line, ended by LF, is in the buffer),
-   * appends it to `fields` and returns where the next line starts.
+   * Parses the field line starting at buf[ls], appends it to `fields` and returns where the next
+   * line starts, or -1 when the line runs past `limit` (not all here yet).
    */
-  private parseFieldLine(buf: Latin1Buffer, ls: number, fields: FieldList): number {
+  private parseFieldLine(buf: Latin1Buffer, ls: number, limit: number, fields: FieldList): number {
     const c0 = buf[ls];
     if (c0 === SP || c0 === HTAB) this.fail(400, 'Bad Request: obsolete line folding');
     let i = ls;
     while (TCHAR[buf[i]] === 1) i++;
+    if (i >= limit) return -1;
     if (i === ls || buf[i] !== COLON) {
       this.fail(400, buf[i] === SP || buf[i] === HTAB ? 'Bad Request: whitespace before colon in header field' : 'Bad Request: invalid header field name');
     }
@@ -365,6 +401,7 @@ export class RequestParser {
       if (FIELD_VALUE[c] !== 1) break;
       if (c !== SP && c !== HTAB) ve = i + 1;
     }
+    if (i + 1 >= limit && buf[i] !== LF) return -1;
     if (buf[i] !== CR || buf[i + 1] !== LF) {
       this.fail(400, buf[i] === LF ? 'Bad Request: bare LF line ending' : 'Bad Request: invalid character in header field value');
     }
@@ -525,7 +562,7 @@ export class RequestParser {
       }
       if (this.trailers === null) this.trailers = new FieldList();
       if (this.trailers.size >= this.limits.maxHeaderCount) this.fail(431, 'Request Header Fields Too Large: trailers');
-      this.parseFieldLine(buf, ls, this.trailers);
+      this.parseFieldLine(buf, ls, buf.length, this.trailers);
       ls = lf + 1;
     }
   }
