@@ -101,12 +101,7 @@ export class RequestParser {
   private failure: HttpError | null = null;
 
   constructor(limits: Partial<ParserLimits> = {}) {
-    const l = { ...DEFAULT_LIMITS };
-    for (const k of Object.keys(l) as (keyof ParserLimits)[]) {
-      const v = limits[k];
-      if (v !== undefined) l[k] = v; // an option left undefined keeps its default
-    }
-    this.limits = l;
+    this.limits = resolveLimits(limits);
   }
 
   /** Adds received bytes. The parser keeps a reference to `chunk` (no copy) until consumed. */
@@ -566,6 +561,22 @@ export class RequestParser {
       ls = lf + 1;
     }
   }
+}
+
+/** Options objects are shared by every connection of a server: resolve each once. */
+const resolvedLimits = new WeakMap<Partial<ParserLimits>, ParserLimits>();
+
+function resolveLimits(limits: Partial<ParserLimits>): ParserLimits {
+  let l = resolvedLimits.get(limits);
+  if (l === undefined) {
+    l = { ...DEFAULT_LIMITS };
+    for (const k of Object.keys(l) as (keyof ParserLimits)[]) {
+      const v = limits[k];
+      if (v !== undefined) l[k] = v; // an option left undefined keeps its default
+    }
+    resolvedLimits.set(limits, l);
+  }
+  return l;
 }
 
 function isDigit(c: number): boolean {
