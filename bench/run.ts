@@ -374,14 +374,12 @@ async function runSleepScenario(ctx: Ctx): Promise<ScenarioResult> {
     id: '4', title: `${n.toLocaleString('en-US')} concurrent GET /sleep (${sleepMs / 1000} s sleep)`, kind: 'sleep',
     method: `bench/sleep-client.ts (its own process, CPU 0): opens ${n} connections (≤ 1000 connects in progress), then sends ` +
       `one GET /sleep with Connection: close on every one at once; time from the first request written to the last response. ` +
-      `Servers started with --sleep-ms ${sleepMs} (sluice also with --keep-alive-timeout 30000: by default it closes a connection ` +
-      `that has sent nothing for 5 s, and the connect phase can last that long), a fresh server per round; ${ctx.flags.rounds} round(s); nginx has no /sleep.`,
+      `Servers started with --sleep-ms ${sleepMs} and otherwise default settings (a new connection may wait up to ` +
+      `sluice's --headers-timeout, 10 s, before its first request), a fresh server per round; ${ctx.flags.rounds} round(s); nginx has no /sleep.`,
     servers: [], ratios: {}, notes: [],
   };
   const defs: ServerDef[] = [
-    // --keep-alive-timeout: sluice closes a new connection that has sent nothing after the keep-alive
-    // timeout (default 5 s); the client's connect phase can take that long, and node:http waits.
-    sluiceDef(ctx, 'sluice', ['--workers', '1', '--sleep-ms', String(sleepMs), '--keep-alive-timeout', '30000'], SERVER_CPU),
+    sluiceDef(ctx, 'sluice', ['--workers', '1', '--sleep-ms', String(sleepMs)], SERVER_CPU),
     baselineDef(ctx, ['--sleep-ms', String(sleepMs)], SERVER_CPU),
   ];
   const results = new Map(defs.map((d) => [d.name, emptyResult(d.name, 'ok')]));
