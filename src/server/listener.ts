@@ -99,19 +99,31 @@ export class Listener implements AsyncIterable<net.Socket> {
     return this[Symbol.asyncIterator]();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<net.Socket> {
-    for (;;) {
-      const next = this.queued.shift();
-      if (next) {
-        next.off('error', noop);
-        yield next;
-        continue;
+  /**
+   * The accept stream's iterator, written out rather than as an async generator: a connection
+   * that finds a waiting consumer costs one promise resolution, not a generator's round of them.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<net.Socket> {
+    const next = (): Promise<IteratorResult<net.Socket>> => {
+      const queued = this.queued.shift();
+      if (queued !== undefined) {
+        queued.off('error', noop);
+        return Promise.resolve({ value: queued, done: false });
       }
-      if (this.closed) return;
-      const socket = await new Promise<net.Socket | null>((r) => (this.waiter = r));
-      if (socket === null) return;
-      yield socket;
-    }
+      if (this.closed) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => {
+        this.waiter = (socket) => resolve(socket === null ? { value: undefined, done: true } : { value: socket, done: false });
+      });
+    };
+    const iterator: AsyncIterableIterator<net.Socket> = {
+      next,
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 }
 
