@@ -68,6 +68,9 @@ export function handleConnection(stream: Duplex, handler: Handler, options: Conn
 /** Node's Buffer has these (undocumented, stable since v0.x) without the encoding dispatch of write(). */
 type FastBuffer = Buffer & { utf8Write(s: string, off: number): number; latin1Write(s: string, off: number): number };
 
+/** Batches up to this size are copied into one buffer; Buffer.allocUnsafe serves up to 4 KiB from its pool. */
+const POOLED_COPY_MAX = Buffer.poolSize >>> 1;
+
 /** Bytes waiting to be written, gathered so one write carries every response that is ready. */
 class Output {
   private readonly parts: (string | Uint8Array)[] = [];
@@ -92,12 +95,29 @@ class Output {
     this.size += b.byteLength;
   }
 
-  /** Writes everything in one call. Returns stream.write's verdict (false: wait for 'drain'). */
+  /**
+   * Writes everything in one system call. Small batches are copied into one buffer (from Node's
+   * buffer pool, cheaper than a writev); past the pool's slice size the parts go out as they are,
+   * corked into one writev, rather than paying for a fresh allocation and a copy of the body.
+   * Returns stream.write's verdict (false: wait for 'drain').
+   */
   flush(stream: Duplex): boolean {
     const { parts, utf8 } = this;
     let out: Uint8Array;
     if (parts.length === 1 && typeof parts[0] !== 'string') {
       out = parts[0];
+    } else if (this.size > POOLED_COPY_MAX) {
+      stream.cork();
+      let ok = true;
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i];
+        ok = typeof p === 'string' ? stream.write(p, utf8[i] ? 'utf8' : 'latin1') : stream.write(p);
+      }
+      stream.uncork();
+      parts.length = 0;
+      utf8.length = 0;
+      this.size = 0;
+      return ok;
     } else {
       const buf = Buffer.allocUnsafe(this.size) as FastBuffer;
       let off = 0;
