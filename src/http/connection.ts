@@ -257,7 +257,7 @@ export class Connection implements BodySource {
         }
         if (ev === NEED_DATA) break;
         if (ev === HEAD) {
-          this.onHead(now);
+          this.onHead();
         } else if (ev === DATA) {
           receiving!._push(parser.data);
         } else if (ev === END) {
@@ -276,7 +276,7 @@ export class Connection implements BodySource {
     this.updateTimer(now);
   }
 
-  private onHead(now: number): void {
+  private onHead(): void {
     const head = this.parser.head!;
     const req = new IncomingRequest(head, this);
     this.requestsSeen++;
@@ -287,7 +287,6 @@ export class Connection implements BodySource {
       this.messageStart = 0;
       if (!head.keepAlive) this.stopParsing = true;
     }
-    void now;
     this.dispatch(req);
   }
 
