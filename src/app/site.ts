@@ -31,7 +31,20 @@ export function demoSite(options: DemoSiteOptions = {}): Handler {
     .fallback(files).handle;
 }
 
-/** A view of `req` with another path (the rest — method, headers, body — is the request's own). */
+/** `req` with another path (the rest — method, headers, body — is the request's own). */
 function atPath(req: SluiceRequest, path: string): SluiceRequest {
-  return Object.create(req, { path: { value: path }, target: { value: path }, query: { value: '' } }) as SluiceRequest;
+  return {
+    method: req.method,
+    target: path,
+    path,
+    query: '',
+    minorVersion: req.minorVersion,
+    headers: req.headers,
+    params: req.params,
+    remoteAddress: req.remoteAddress,
+    hasBody: req.hasBody,
+    body: () => req.body(),
+    text: () => req.text(),
+    stream: () => req.stream(),
+  };
 }
