@@ -164,6 +164,8 @@ export class Connection implements BodySource {
   private writeBlocked = false;
   private readPaused = false;
   private draining = false;
+  /** Unread input may follow (an error, or a body the client was told to hold back): linger on close. */
+  private mustLinger = false;
   private peerEnded = false;
   private ended = false;
   private closed = false;
@@ -350,6 +352,7 @@ export class Connection implements BodySource {
   private protocolError(err: Error): void {
     const httpErr = err instanceof HttpError ? err : new HttpError(400, 'Bad Request');
     this.stopParsing = true;
+    this.mustLinger = true;
     const receiving = this.receiving;
     this.receiving = null;
     if (receiving !== null) {
@@ -562,6 +565,7 @@ export class Connection implements BodySource {
       if (req._head.expectContinue && !req._continueSent) {
         // The client is waiting for 100 before it sends the body; it won't come now.
         keepAlive = false;
+        this.mustLinger = true; // (it may send the body anyway after its own timeout)
         req._fail(new Error('response sent before the body was read'));
         this.receiving = null;
       } else {
@@ -658,8 +662,11 @@ export class Connection implements BodySource {
     this.stopParsing = true;
     const stream = this.stream;
     if (!stream.writableEnded) stream.end();
-    if (this.peerEnded) {
-      // Both directions are done: release the stream once our last bytes are out.
+    // Release the socket as soon as our last bytes are out when nothing unread can be on its way:
+    // the peer is done, or it sent complete requests only and nothing went wrong (nginx's
+    // lingering-close heuristic). Otherwise keep reading and dropping for a while: closing with
+    // unread bytes makes the kernel send RST, which can destroy the response we just sent.
+    if (this.peerEnded || (!this.mustLinger && this.parser.idle && this.receiving === null)) {
       if (stream.writableFinished) stream.destroy();
       else stream.once('finish', () => stream.destroy());
       return;
