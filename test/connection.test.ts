@@ -373,3 +373,22 @@ test('drain(): a request in progress finishes, then the connection closes', asyn
   assert.equal(r.headers.connection, 'close');
   await conn.done;
 });
+
+test('closing: a clean Connection: close exchange releases the stream at once; after an error it lingers for unread input', async () => {
+  const clean = memoryStream();
+  const done = handleConnection(clean.stream, echoPath, { onError: () => {} });
+  clean.send(GET('/a', 'Connection: close\r\n'));
+  await done; // destroyed without the client closing its side
+  assert.equal(clean.stream.destroyed, true);
+  assert.equal(splitResponses(clean.output()).length, 1);
+
+  const bad = memoryStream();
+  const badDone = handleConnection(bad.stream, echoPath, { onError: () => {} });
+  bad.send('GET / HTTP/1.1\r\nHost: t\r\nContent-Length: x\r\n\r\n');
+  await bad.waitFor((o) => o.includes('400 Bad Request'));
+  await sleep(100);
+  assert.equal(bad.stream.destroyed, false, 'still draining what the client may still send, so no RST eats the 400');
+  bad.send('more garbage that is read and dropped');
+  bad.end();
+  await badDone;
+});
