@@ -5,6 +5,7 @@
 // into one write, and owns keep-alive, timeouts, flow control and graceful close.
 import { Readable, type Duplex } from 'node:stream';
 import { HttpError } from './errors.js';
+import { FieldList } from './fields.js';
 import {
   currentDateLine, encodeFields, errorResponse, statusForbidsBody, statusLine, type EncodedFields,
 } from './encode.js';
@@ -103,21 +104,16 @@ class Output {
    */
   flush(stream: Duplex): boolean {
     const { parts, utf8 } = this;
-    let out: Uint8Array;
+    let ok = true;
     if (parts.length === 1 && typeof parts[0] !== 'string') {
-      out = parts[0];
+      ok = stream.write(parts[0]);
     } else if (this.size > POOLED_COPY_MAX) {
       stream.cork();
-      let ok = true;
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
         ok = typeof p === 'string' ? stream.write(p, utf8[i] ? 'utf8' : 'latin1') : stream.write(p);
       }
       stream.uncork();
-      parts.length = 0;
-      utf8.length = 0;
-      this.size = 0;
-      return ok;
     } else {
       const buf = Buffer.allocUnsafe(this.size) as FastBuffer;
       let off = 0;
@@ -126,12 +122,12 @@ class Output {
         if (typeof p === 'string') off += utf8[i] ? buf.utf8Write(p, off) : buf.latin1Write(p, off);
         else { buf.set(p, off); off += p.byteLength; }
       }
-      out = buf;
+      ok = stream.write(buf);
     }
     parts.length = 0;
     utf8.length = 0;
     this.size = 0;
-    return stream.write(out);
+    return ok;
   }
 }
 
@@ -217,9 +213,7 @@ export class Connection implements BodySource {
   drain(): void {
     if (this.draining || this.closed) return;
     this.draining = true;
-    if (this.queue.length === 0 && this.parser.idle && !this.streaming) {
-      this.setDeadline(T_DRAIN, Date.now() + DRAIN_GRACE_MS);
-    }
+    this.updateTimer(Date.now()); // idle: the drain grace (see updateTimer)
   }
 
   /** Cuts the connection now. */
@@ -245,30 +239,30 @@ export class Connection implements BodySource {
     const now = Date.now();
     try {
       do {
-      this.repump = false;
-      while (!this.stopParsing) {
-        const receiving = this.receiving;
-        if (receiving !== null ? !receiving._wantsData() : this.queue.length >= this.maxPipelined) break;
-        if (this.messageStart === 0 && !parser.idle) this.messageStart = now;
-        let ev;
-        try {
-          ev = parser.next();
-        } catch (err) {
-          this.protocolError(err as HttpError);
-          break;
+        this.repump = false;
+        while (!this.stopParsing) {
+          const receiving = this.receiving;
+          if (receiving !== null ? !receiving._wantsData() : this.queue.length >= this.maxPipelined) break;
+          if (this.messageStart === 0 && !parser.idle) this.messageStart = now;
+          let ev;
+          try {
+            ev = parser.next();
+          } catch (err) {
+            this.protocolError(err as HttpError);
+            break;
+          }
+          if (ev === NEED_DATA) break;
+          if (ev === HEAD) {
+            this.onHead();
+          } else if (ev === DATA) {
+            receiving!._push(parser.data);
+          } else if (ev === END) {
+            this.receiving = null;
+            this.messageStart = 0;
+            receiving!._end();
+            if (!receiving!._head.keepAlive) this.stopParsing = true;
+          }
         }
-        if (ev === NEED_DATA) break;
-        if (ev === HEAD) {
-          this.onHead();
-        } else if (ev === DATA) {
-          receiving!._push(parser.data);
-        } else if (ev === END) {
-          this.receiving = null;
-          this.messageStart = 0;
-          receiving!._end();
-          if (!receiving!._head.keepAlive) this.stopParsing = true;
-        }
-      }
       } while (this.repump && !this.closed);
     } finally {
       this.pumping = false;
@@ -367,7 +361,7 @@ export class Connection implements BodySource {
     }
     // An error before any head was parsed: a response of its own, after those already queued.
     const pseudo = new IncomingRequest(
-      { method: 'GET', target: '', path: '', query: '', minorVersion: 1, headers: null!, keepAlive: false,
+      { method: 'GET', target: '', path: '', query: '', minorVersion: 1, headers: new FieldList(), keepAlive: false,
         expectContinue: false, bodyKind: BODY_NONE, contentLength: 0, trailers: null },
       this,
     );
@@ -383,13 +377,10 @@ export class Connection implements BodySource {
       this.closeAfterWrites();
       return;
     }
-    // The peer sent all it will send. A partial request can never complete.
-    if (this.receiving !== null || !this.parser.idle) {
-      if (this.receiving !== null) this.protocolError(new HttpError(400, 'Bad Request: incomplete request body'));
-      else this.stopParsing = true;
-    }
+    // The peer sent all it will send: a partial request can never complete, a partial body is an error.
+    if (this.receiving !== null) this.protocolError(new HttpError(400, 'Bad Request: incomplete request body'));
     this.stopParsing = true;
-    if (this.queue.length === 0) this.closeAfterWrites();
+    this.writeReady(); // and closes once nothing is left to answer
   }
 
   /** Pauses or resumes the socket from the conditions that gate reading. */
@@ -457,7 +448,7 @@ export class Connection implements BodySource {
     const res = req._response!;
     const status = res.status ?? 200;
     const head = req._head;
-    let body: ResponseBody = res.body;
+    const body: ResponseBody = res.body;
     let fields: EncodedFields;
     let prefix: string;
     let prepared = Object.isFrozen(res) ? preparedHeads.get(res) : undefined;
@@ -483,12 +474,13 @@ export class Connection implements BodySource {
     let keepAlive = head.keepAlive && !fields.close && !this.stopAfter(req) &&
       // a client still waiting for 100 Continue will not send the body it announced: the framing is lost
       !(!req._bodyComplete && head.expectContinue && !req._continueSent);
-    const sendBody = req.method !== 'HEAD' && !statusForbidsBody(status);
+    const noBody = statusForbidsBody(status);
+    const sendBody = req.method !== 'HEAD' && !noBody;
     const dateLine = currentDateLine();
 
     // Fast path: a prepared response with a byte body on a kept-alive HTTP/1.1 connection. Its
     // whole head is cached as bytes and renewed when the Date line changes (once a second).
-    if (prepared !== undefined && body instanceof Uint8Array && keepAlive && head.minorVersion === 1 && !fields.hasDate && !statusForbidsBody(status)) {
+    if (prepared !== undefined && body instanceof Uint8Array && keepAlive && head.minorVersion === 1 && !fields.hasDate && !noBody) {
       if (prepared.dateLine !== dateLine) {
         prepared.bytes = Buffer.from(`${prefix}${dateLine}Content-Length: ${body.byteLength}\r\n\r\n`, 'latin1');
         prepared.dateLine = dateLine;
@@ -519,7 +511,7 @@ export class Connection implements BodySource {
     }
 
     let chunked = false;
-    if (statusForbidsBody(status)) {
+    if (noBody) {
       if (status === 304 && fields.contentLength >= 0) s += `Content-Length: ${fields.contentLength}\r\n`;
     } else if (stream === null) {
       // A HEAD answer without a body may still state the length a GET would have.

@@ -43,13 +43,13 @@ export function statusForbidsBody(status: number): boolean {
 // ---- caller's fields --------------------------------------------------------------------------
 
 /** Fields sluice manages, recognised by the caller's spelling in any case. */
-export const F_OTHER = 0;
-export const F_CONTENT_LENGTH = 1;
-export const F_TRANSFER_ENCODING = 2;
-export const F_CONNECTION = 3;
-export const F_DATE = 4;
+const F_OTHER = 0;
+const F_CONTENT_LENGTH = 1;
+const F_TRANSFER_ENCODING = 2;
+const F_CONNECTION = 3;
+const F_DATE = 4;
 
-export function fieldKind(name: string): number {
+function fieldKind(name: string): number {
   switch (name.length) {
     case 4: return name.toLowerCase() === 'date' ? F_DATE : F_OTHER;
     case 10: return name.toLowerCase() === 'connection' ? F_CONNECTION : F_OTHER;

@@ -165,7 +165,6 @@ export class RequestParser {
     const buf = this.buf;
     const len = buf.length;
     let start = this.pos;
-    // Find the empty line that ends the head, resuming where the last call stopped.
     // Leading empty lines (CRLF) before a request-line: tolerated a few times, then refused.
     while (buf[start] === CR && buf[start + 1] === LF) {
       if (++this.leadingEmptyLines > MAX_LEADING_EMPTY_LINES) this.fail(400, 'Bad Request: empty lines before the request');
@@ -207,8 +206,7 @@ export class RequestParser {
       if (pending > this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large');
       return NEED_DATA;
     }
-    if (end + 1 - start > this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large');
-    head = this.parseRequestHead(buf, start, end + 1);
+    head = this.parseRequestHead(buf, start, end + 1); // (headParsed checks the size)
     if (head === null) this.fail(400, 'Bad Request: malformed header section'); // (cannot happen: the head is complete)
     return this.headParsed(head, start);
   }
