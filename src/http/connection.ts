@@ -10,7 +10,7 @@ import {
   currentDateLine, encodeFields, errorResponse, statusForbidsBody, statusLine, type EncodedFields,
 } from './encode.js';
 import { BODY_NONE, DATA, END, HEAD, NEED_DATA, RequestParser, type ParserLimits } from './parser.js';
-import { IncomingRequest, type BodySource } from './request.js';
+import { IncomingRequest, type BodySource, type ConnectionInfo } from './request.js';
 import type { Handler, ResponseBody, SluiceResponse } from './types.js';
 
 export interface ConnectionOptions extends Partial<ParserLimits> {
@@ -24,6 +24,22 @@ export interface ConnectionOptions extends Partial<ParserLimits> {
   maxPipelined?: number;
   /** Reports handler errors (answered 500). Default: console.error. */
   onError?: (err: unknown, req: IncomingRequest | null) => void;
+  /**
+   * Called once per exchange, when its response has been handed to the stream in full, or when
+   * the connection closed before that (`aborted`). For access logs and metrics: keep it cheap.
+   * Protocol errors answered before any head was parsed are reported too, with an empty method.
+   */
+  onResponse?: (req: IncomingRequest, record: ResponseRecord) => void;
+}
+
+/** What became of one exchange, for onResponse. */
+export interface ResponseRecord {
+  /** The status sent (or that would have been sent: 0 when the handler had not answered yet). */
+  status: number;
+  /** Body bytes handed to the stream (excluding the head and chunked framing). */
+  bodyBytes: number;
+  /** The connection closed before the response was completely written. */
+  aborted: boolean;
 }
 
 /**
@@ -62,8 +78,14 @@ const DRAIN_GRACE_MS = 250;
  * Serves HTTP/1.1 on `stream` with `handler` until the peer goes away or the connection is closed.
  * Never rejects: protocol errors are answered (4xx/5xx) and handler errors become 500.
  */
-export function handleConnection(stream: Duplex, handler: Handler, options: ConnectionOptions = {}): Promise<void> {
-  return new Connection(stream, handler, options).done;
+export function handleConnection(stream: Duplex, handler: Handler, options: ConnectionOptions = {}, info?: ConnectionInfo): Promise<void> {
+  return new Connection(stream, handler, options, info).done;
+}
+
+/** The peer and transport of a stream that came with no ConnectionInfo: read off the socket. */
+export function streamInfo(stream: Duplex): ConnectionInfo {
+  const s = stream as { remoteAddress?: string; remotePort?: number; encrypted?: boolean };
+  return { remoteAddress: s.remoteAddress, remotePort: s.remotePort, scheme: s.encrypted === true ? 'https' : 'http', forwarded: null };
 }
 
 /** Node's Buffer has these (undocumented, stable since v0.x) without the encoding dispatch of write(). */
@@ -143,6 +165,10 @@ export class Connection implements BodySource {
   private readonly keepAliveTimeoutMs: number;
   private readonly maxPipelined: number;
   private readonly onError: (err: unknown, req: IncomingRequest | null) => void;
+  private readonly onResponse: ((req: IncomingRequest, record: ResponseRecord) => void) | null;
+  readonly info: ConnectionInfo;
+  /** The request whose body is being streamed out (it has left the queue). */
+  private streamingReq: IncomingRequest | null = null;
 
   /** Requests whose responses are not yet (fully) written, in request order. */
   private readonly queue: IncomingRequest[] = [];
@@ -176,7 +202,7 @@ export class Connection implements BodySource {
 
   private resolveDone!: () => void;
 
-  constructor(stream: Duplex, handler: Handler, options: ConnectionOptions = {}) {
+  constructor(stream: Duplex, handler: Handler, options: ConnectionOptions = {}, info?: ConnectionInfo) {
     this.stream = stream;
     this.handler = handler;
     this.parser = new RequestParser(options);
@@ -185,6 +211,8 @@ export class Connection implements BodySource {
     this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 5_000;
     this.maxPipelined = options.maxPipelined ?? 64;
     this.onError = options.onError ?? defaultOnError;
+    this.onResponse = options.onResponse ?? null;
+    this.info = info ?? streamInfo(stream);
     this.done = new Promise((r) => (this.resolveDone = r));
 
     // Shared listeners that find their connection on the stream: no closures per connection
@@ -198,10 +226,6 @@ export class Connection implements BodySource {
     if (stream.destroyed) { this.onClose(); return; }
     this.updateTimer(Date.now());
     if (stream.isPaused()) stream.resume(); // accepted with pauseOnConnect
-  }
-
-  get remoteAddress(): string | undefined {
-    return (this.stream as { remoteAddress?: string }).remoteAddress;
   }
 
   /**
@@ -275,6 +299,7 @@ export class Connection implements BodySource {
   private onHead(): void {
     const head = this.parser.head!;
     const req = new IncomingRequest(head, this);
+    req._startedAt = performance.now();
     this.requestsSeen++;
     this.queue.push(req);
     if (head.bodyKind !== BODY_NONE) {
@@ -367,6 +392,7 @@ export class Connection implements BodySource {
     );
     pseudo._override = httpErr;
     pseudo._ready = true;
+    pseudo._startedAt = performance.now();
     this.queue.push(pseudo);
   }
 
@@ -442,6 +468,7 @@ export class Connection implements BodySource {
     if (override !== null) {
       const status = override instanceof HttpError ? override.status : 400;
       this.out.text(errorResponse(status, override.message, req.method === 'HEAD'));
+      this.report(req, status, req.method === 'HEAD' ? 0 : Buffer.byteLength(override.message) + 1, false);
       this.finish(req, false);
       return;
     }
@@ -468,6 +495,7 @@ export class Connection implements BodySource {
       this.onError(err, req);
       destroyBody(body);
       this.out.text(errorResponse(500, 'Internal Server Error', req.method === 'HEAD'));
+      this.report(req, 500, req.method === 'HEAD' ? 0 : 22, false);
       this.finish(req, false);
       return;
     }
@@ -487,6 +515,7 @@ export class Connection implements BodySource {
       }
       this.out.bytes(prepared.bytes);
       if (sendBody) this.out.bytes(body);
+      if (this.onResponse !== null) this.report(req, status, sendBody ? body.byteLength : 0, false);
       this.finish(req, true);
       return;
     }
@@ -533,6 +562,7 @@ export class Connection implements BodySource {
 
     if (!sendBody) {
       destroyBody(body);
+      if (this.onResponse !== null) this.report(req, status, 0, false);
       this.finish(req, keepAlive);
       return;
     }
@@ -540,10 +570,22 @@ export class Connection implements BodySource {
     else if (bodyBytes !== null) this.out.bytes(bodyBytes);
     else if (stream !== null) {
       this.streaming = true;
-      this.writeStream(req, stream, chunked, length, keepAlive);
+      this.streamingReq = req;
+      this.writeStream(req, stream, chunked, length, keepAlive, status);
       return;
     }
+    if (this.onResponse !== null) this.report(req, status, length, false);
     this.finish(req, keepAlive);
+  }
+
+  private report(req: IncomingRequest, status: number, bodyBytes: number, aborted: boolean): void {
+    const onResponse = this.onResponse;
+    if (onResponse === null) return;
+    try {
+      onResponse(req, { status, bodyBytes, aborted });
+    } catch (err) {
+      this.onError(err, req);
+    }
   }
 
   /** True when the connection should close after `req`'s response (shutdown in progress and nothing else pending). */
@@ -568,7 +610,7 @@ export class Connection implements BodySource {
     if (!keepAlive) {
       this.ended = true;
       this.stopParsing = true;
-      for (const later of this.queue.splice(0)) dropRequest(later);
+      for (const later of this.queue.splice(0)) this.drop(later);
     }
   }
 
@@ -577,7 +619,7 @@ export class Connection implements BodySource {
    * socket's buffer is full and resumed on 'drain'. Event-driven rather than `for await`, which
    * costs a promise round per chunk. Any other async iterable is adapted with Readable.from.
    */
-  private writeStream(req: IncomingRequest, body: AsyncIterable<Uint8Array | string>, chunked: boolean, length: number, keepAlive: boolean): void {
+  private writeStream(req: IncomingRequest, body: AsyncIterable<Uint8Array | string>, chunked: boolean, length: number, keepAlive: boolean, status: number): void {
     const stream = this.stream;
     this.flushOut();
     const source: Readable = isReadable(body) ? body : Readable.from(body, { objectMode: false });
@@ -593,12 +635,16 @@ export class Connection implements BodySource {
       stream.off('close', onGone);
       source.destroy();
       this.streaming = false;
+      this.streamingReq = null;
       if (err === null && length >= 0 && sent !== length) err = new Error(`response body shorter than its Content-Length (${sent} of ${length})`);
       if (err !== null || this.closed) {
         if (err !== null && !this.closed) this.onError(err, req);
+        req._aborted();
+        this.report(req, status, sent, true);
         stream.destroy(); // the head promised a body we could not deliver: the framing is broken
         return;
       }
+      this.report(req, status, sent, false);
       if (chunked) this.out.bytes(CHUNKED_END);
       else if (length < 0) keepAlive = false; // close-delimited (HTTP/1.0)
       this.finish(req, keepAlive);
@@ -676,9 +722,17 @@ export class Connection implements BodySource {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.receiving?._fail(new Error('connection closed'));
-    for (const req of this.queue.splice(0)) dropRequest(req);
+    for (const req of this.queue.splice(0)) this.drop(req);
     if (!this.stream.destroyed) this.stream.destroy();
     this.resolveDone();
+  }
+
+  /** A request whose response will never be written (the connection is closing): fail its body, release its response's. */
+  private drop(req: IncomingRequest): void {
+    req._dropped = true;
+    req._aborted();
+    if (req._response !== null) destroyBody(req._response.body);
+    this.report(req, req._response?.status ?? 0, 0, true);
   }
 
   // ---- timeouts: one lazily re-armed timer per connection -----------------------------------
@@ -748,12 +802,6 @@ function onStreamClose(this: ConnectionStream): void { this[kConnection].onClose
 function onStreamDrain(this: ConnectionStream): void { this[kConnection].onDrain(); }
 function onConnectionTimer(conn: Connection): void { conn.onTimer(); }
 
-/** A request whose response will never be written (the connection is closing): fail its body, release its response's. */
-function dropRequest(req: IncomingRequest): void {
-  req._dropped = true;
-  req._fail(new Error('connection closed'));
-  if (req._response !== null) destroyBody(req._response.body);
-}
 
 function isReadable(body: unknown): body is Readable {
   return body instanceof Readable || (typeof (body as Readable).on === 'function' && typeof (body as Readable).pause === 'function' && typeof (body as Readable).resume === 'function');

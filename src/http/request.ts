@@ -5,17 +5,43 @@ import type { FieldList } from './fields.js';
 import { BODY_NONE, type RequestHead } from './parser.js';
 import type { SluiceRequest, SluiceResponse } from './types.js';
 
+/**
+ * What a connection knows about its peer and transport, fixed for its life. The server fills it
+ * in (a PROXY protocol preamble may replace the socket's own address); handleConnection derives
+ * it from the stream when none is given.
+ */
+export interface ConnectionInfo {
+  /** The client's address: the socket's peer, or what a PROXY protocol preamble carried. */
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  /** 'https' when the bytes arrived over TLS. */
+  scheme: 'http' | 'https';
+  /**
+   * Set when the peer is a trusted proxy: reads the forwarding fields (Forwarded,
+   * X-Forwarded-For/-Proto/-Host) of a request. Null: the fields are ordinary headers.
+   */
+  forwarded: ((req: IncomingRequest) => ForwardedView) | null;
+}
+
+/** What a trusted proxy said about the original request; a missing part keeps the connection's own. */
+export interface ForwardedView {
+  remoteAddress?: string;
+  scheme?: 'http' | 'https';
+  host?: string;
+}
+
 /** What the body needs from its connection: flow control and the 100-continue promise. */
 export interface BodySource {
   /** The handler started reading: send 100 Continue if the client is waiting for it. */
   bodyWanted(req: IncomingRequest): void;
   /** Called when the consumer can take more (stream mode) or when the body is discarded. */
   bodyResumed(): void;
-  readonly remoteAddress: string | undefined;
+  readonly info: ConnectionInfo;
 }
 
 const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const EMPTY = Buffer.alloc(0);
+const NO_VIEW: ForwardedView = Object.freeze({});
 
 /** Unread body bytes buffered before the handler decides what to do with them; past this, reading pauses. */
 export const BODY_HIGH_WATER = 64 * 1024;
@@ -43,6 +69,7 @@ export class IncomingRequest implements SluiceRequest {
   /** @internal */ _continuePending = false;
   /** @internal */ _continueSent = false;
   /** @internal The connection closes before this response can be written. */ _dropped = false;
+  /** @internal performance.now() when the head was parsed: the start of the exchange, for logs and metrics. */ _startedAt = 0;
 
   private readonly source: BodySource;
   private mode = M_PENDING;
@@ -52,6 +79,8 @@ export class IncomingRequest implements SluiceRequest {
   private failure: Error | null = null;
   private waiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
   private readable: Readable | null = null;
+  private abort: AbortController | null = null;
+  private view: ForwardedView | null = null;
   /** Stream mode: the Readable asked for more (read()) since push() last said stop. */
   private streamWants = true;
 
@@ -69,7 +98,29 @@ export class IncomingRequest implements SluiceRequest {
   }
 
   get remoteAddress(): string | undefined {
-    return this.source.remoteAddress;
+    return this.forwardedView().remoteAddress ?? this.source.info.remoteAddress;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.forwardedView().scheme ?? this.source.info.scheme;
+  }
+
+  /** The authority the client asked for: a trusted proxy's forwarded host, else the Host field ("" when absent). */
+  get host(): string {
+    return this.forwardedView().host ?? this.headers.get('host') ?? '';
+  }
+
+  /** Aborts when the connection closes before this request's response is completely written. */
+  get signal(): AbortSignal {
+    return (this.abort ??= new AbortController()).signal;
+  }
+
+  private forwardedView(): ForwardedView {
+    if (this.view === null) {
+      const forwarded = this.source.info.forwarded;
+      this.view = forwarded === null ? NO_VIEW : forwarded(this);
+    }
+    return this.view;
   }
 
   /** Trailer fields of a chunked body (after the body has been read). */
@@ -160,6 +211,12 @@ export class IncomingRequest implements SluiceRequest {
     } else if (this.readable) {
       this.readable.destroy(err);
     }
+  }
+
+  /** @internal The connection closed before the response was completely written. */
+  _aborted(): void {
+    this._fail(new Error('connection closed'));
+    this.abort?.abort(new Error('The client closed the connection before the response was complete'));
   }
 
   /** @internal The response is out and nobody read the body: drop what comes. */

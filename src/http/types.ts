@@ -29,8 +29,14 @@ export interface SluiceRequest {
   readonly headers: Headers;
   /** Route parameters filled in by the Router (":id" segments); empty otherwise. */
   params: Record<string, string>;
-  /** Peer address, when the stream is a socket. */
+  /** The client's address: the socket's peer (or the PROXY protocol's, or a trusted proxy's forwarded one). */
   readonly remoteAddress: string | undefined;
+  /** 'https' when the request arrived over TLS (or a trusted proxy says it did). */
+  readonly scheme: 'http' | 'https';
+  /** The authority the request was sent to: the Host field, or a trusted proxy's forwarded host. */
+  readonly host: string;
+  /** Aborts when the client goes away before the response is completely written. */
+  readonly signal: AbortSignal;
   /** Whether the request has a body (Content-Length > 0 or chunked). */
   readonly hasBody: boolean;
   /** The whole body, buffered (bounded by the server's maxBodySize: 413 beyond it). */
