@@ -11,6 +11,8 @@ import { runPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
+import { Lifecycle } from './server/lifecycle.js';
+import { startAdmin } from './ops/admin.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
 
@@ -37,9 +39,24 @@ async function main(): Promise<void> {
   if (config === 'version') { process.stdout.write(`sluice ${version()}\n`); return; }
 
   const shutdownTimeoutMs = config.serve.shutdownTimeoutMs ?? 10_000;
-  if (config.workers > 1 && cluster.isPrimary) {
+  const lifecycle = new Lifecycle();
+  const isSupervisor = config.workers > 1 && cluster.isPrimary;
+  let adminUrl: string | null = null;
+  const adminLine = () => { if (adminUrl !== null) console.log(`sluice admin on ${adminUrl} (/healthz, /readyz)`); };
+  if (config.admin && (isSupervisor || !cluster.isWorker)) {
+    // Before the workers: probes get an answer (503, starting) from the first moment.
     try {
-      await runPrimary({ workers: config.workers, shutdownTimeoutMs, log: (line) => console.log(line) });
+      adminUrl = (await startAdmin({ ...config.admin, lifecycle })).url; // printed after the listening line
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      process.stderr.write(`sluice: cannot listen on ${config.admin.host}:${config.admin.port} (--admin): ${e.code ?? e.message}\n`);
+      process.exit(2);
+    }
+  }
+  if (isSupervisor) {
+    try {
+      await runPrimary({ workers: config.workers, shutdownTimeoutMs, lifecycle, log: (line) => console.log(line) });
+      adminLine();
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
       process.exit((err as { exitCode?: number }).exitCode ?? 1);
@@ -65,10 +82,13 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`sluice listening on ${server.url}`);
+  adminLine();
+  lifecycle.to('serving');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    lifecycle.to('draining');
     console.log(`sluice: ${signal}: draining ${server.connections} connection(s), up to ${shutdownTimeoutMs} ms`);
     void server.close(shutdownTimeoutMs).then(async () => {
       await closeSpawnPool();

@@ -32,6 +32,8 @@ Options:
   --list                    HTML listing for folders without an index file
   --dotfiles                serve dotfiles (hidden by default)
   --cache-size BYTES        memory for small static files (default 67108864)
+  --admin [HOST:]PORT       admin listener for probes and operators: /healthz, /readyz
+                            (off by default; HOST defaults to 127.0.0.1)
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -53,6 +55,8 @@ export interface CliConfig {
   sleepMs: number;
   serve: ServeOptions;
   static: StaticOptions;
+  /** The admin listener's address, when --admin is given. */
+  admin: { host: string; port: number } | undefined;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig | 'help' | 'version' {
@@ -83,6 +87,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         list: { type: 'boolean' },
         dotfiles: { type: 'boolean' },
         'cache-size': { type: 'string' },
+        admin: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -129,6 +134,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       dotfiles: v.dotfiles,
       memoryCacheBytes: intFlag('cache-size', v['cache-size'], 0),
     },
+    admin: v.admin === undefined ? undefined : parseHostPort('admin', v.admin),
   };
 }
 
+
+/** "PORT", "HOST:PORT" or "[V6]:PORT"; the host defaults to loopback (an admin port is not for the world). */
+export function parseHostPort(name: string, value: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:\s/\[\]]+):)?(\d+)$/.exec(value);
+  if (!m) throw new UsageError(`--${name} must be PORT or HOST:PORT, got "${value}"`);
+  const host = m[1] === undefined ? '127.0.0.1' : m[1].replace(/^\[(.*)\]$/, '$1');
+  const port = intFlag(name, m[2], 0, 65535)!;
+  return { host, port };
+}

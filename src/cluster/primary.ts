@@ -51,6 +51,7 @@
 // to another worker. What a draining worker has accepted but not yet read (its own queue, a new
 // connection whose request is still in flight) must be answered by the engine's drain, not closed.
 import cluster, { type Worker } from 'node:cluster';
+import type { Lifecycle } from '../server/lifecycle.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -70,6 +71,8 @@ export interface PrimaryOptions {
   backoffMaxMs?: number;
   /** Exit the process when shutdown completes (SIGTERM/SIGINT). Default true. */
   exitOnShutdown?: boolean;
+  /** Moved to 'serving' once every worker listens and to 'draining' on SIGTERM/SIGINT; its workersUp is kept current. */
+  lifecycle?: Lifecycle;
 }
 
 /** runPrimary's rejection when a worker fails to start: `exitCode` is that worker's (e.g. 2 for a port in use). */
@@ -131,6 +134,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   cluster.setupPrimary({ silent: false }); // workers share our stdout/stderr
 
   const tracked = new Map<Worker, Tracked>();
+  const lifecycle = options.lifecycle;
   const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: null, listeningAt: 0, failures: 0, timer: null }));
   let started = false;
   let shuttingDown = false;
@@ -141,12 +145,19 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     const w = cluster.fork();
     const t: Tracked = { exited: new Promise((resolve) => w.once('exit', () => resolve())), listening: false };
     tracked.set(w, t);
-    w.once('listening', () => { t.listening = true; });
-    w.once('exit', () => tracked.delete(w));
+    w.once('listening', () => { t.listening = true; countWorkersUp(); });
+    w.once('exit', () => { tracked.delete(w); countWorkersUp(); });
     // IPC errors (a send racing the worker's death) must not crash the primary.
     w.on('error', () => {});
     closeOrphanedHandoffs(w);
     return w;
+  }
+
+  function countWorkersUp(): void {
+    if (!lifecycle) return;
+    let up = 0;
+    for (const t of tracked.values()) if (t.listening) up++;
+    lifecycle.workersUp = up;
   }
 
   /** Resolves with the listening address, or with the reason the worker did not start. */
@@ -277,12 +288,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       return;
     }
     shuttingDown = true;
+    lifecycle?.to('draining');
     for (const slot of slots) if (slot.timer) { clearTimeout(slot.timer); slot.timer = null; }
     const all = [...tracked.keys()];
     log(`sluice: ${signal}: draining ${all.length} worker${all.length === 1 ? '' : 's'} (deadline ${formatSeconds(deadlineMs)})`);
     await Promise.all(all.map((w) => retire(w, deadlineMs)));
     // Workers forked after the snapshot (none should be: fork() is guarded) would be waited here.
     while (tracked.size > 0) await Promise.all([...tracked.keys()].map((w) => retire(w, deadlineMs)));
+    lifecycle?.to('stopped');
     if (options.exitOnShutdown !== false) process.exit(0);
     removeSignalHandlers();
   }
@@ -330,6 +343,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const { address, port } = results[0] as { address: string; port: number };
   const host = address.includes(':') ? `[${address}]` : address;
   log(`sluice listening on http://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'})`);
+  lifecycle?.to('serving');
 }
 
 /**
