@@ -4,8 +4,9 @@ import type { Handler } from '../http/types.js';
 import { Connection, type ConnectionOptions } from '../http/connection.js';
 import { Listener } from './listener.js';
 import { forEachConcurrent } from './concurrent.js';
+import { proxySetup, type ProxyOptions } from '../proxy/accept.js';
 
-export interface ServeOptions extends ConnectionOptions {
+export interface ServeOptions extends ConnectionOptions, ProxyOptions {
   /** Default '127.0.0.1'. */
   host?: string;
   /** Default 7878; 0 picks a free port. */
@@ -48,12 +49,17 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   let draining = false;
 
   // The accept loop: the async book's `incoming().for_each_concurrent(limit, handle_connection)`.
-  const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, (socket) => {
-    const conn = new Connection(socket, handler, options);
+  const track = (conn: Connection) => {
     live.add(conn);
     if (draining) conn.drain(); // a queued connection taken after close(): serve what it sent, then close
     return conn.done.finally(() => live.delete(conn));
-  });
+  };
+  // With the PROXY protocol or trusted proxies, the socket goes through the proxy step first
+  // (preamble, client address); without them a connection is built straight away.
+  const proxy = proxySetup(options);
+  const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, proxy === null
+    ? (socket) => track(new Connection(socket, handler, options))
+    : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : track(new Connection(socket, handler, options, info)))));
 
   const port = listener.address.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -70,7 +76,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       draining = true;
       listener.close();
       for (const conn of live) conn.drain();
-      const forced = setTimeout(() => { for (const conn of live) conn.destroy(); }, deadlineMs);
+      const forced = setTimeout(() => { proxy?.destroyWaiting(); for (const conn of live) conn.destroy(); }, deadlineMs);
       forced.unref();
       closing = acceptLoop.finally(() => clearTimeout(forced));
       return closing;
