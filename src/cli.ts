@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   }
   if (isSupervisor) {
     try {
-      await runPrimary({ workers: config.workers, shutdownTimeoutMs, lifecycle, log: (line) => console.log(line) });
+      await runPrimary({ workers: config.workers, shutdownTimeoutMs, drainDelayMs: config.drainDelayMs, lifecycle, log: (line) => console.log(line) });
       adminLine();
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
@@ -85,15 +85,25 @@ async function main(): Promise<void> {
   adminLine();
   lifecycle.to('serving');
   let stopping = false;
+  let skipDelay: (() => void) | null = null;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) { skipDelay?.(); return; }
     stopping = true;
     lifecycle.to('draining');
-    console.log(`sluice: ${signal}: draining ${server.connections} connection(s), up to ${shutdownTimeoutMs} ms`);
-    void server.close(shutdownTimeoutMs).then(async () => {
-      await closeSpawnPool();
-      process.exit(0);
-    });
+    const drain = () => {
+      skipDelay = null;
+      console.log(`sluice: ${signal}: draining ${server.connections} connection(s), up to ${shutdownTimeoutMs} ms`);
+      void server.close(shutdownTimeoutMs).then(async () => {
+        await closeSpawnPool();
+        process.exit(0);
+      });
+    };
+    if (config.drainDelayMs === 0) return drain();
+    // Not ready, but serving as usual (accepting, keep-alive) while the balancers notice; a
+    // second signal cuts the delay short.
+    console.log(`sluice: ${signal}: not ready; serving ${config.drainDelayMs} ms more before draining`);
+    const delayed = setTimeout(drain, config.drainDelayMs);
+    skipDelay = () => { clearTimeout(delayed); drain(); };
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

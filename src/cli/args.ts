@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { StaticOptions } from '../app/static/index.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
+import { compileTrust, TrustListError } from '../proxy/trust.js';
 
 export const HELP = `Usage: sluice [DIR] [options]
 
@@ -34,6 +35,14 @@ Options:
   --cache-size BYTES        memory for small static files (default 67108864)
   --admin [HOST:]PORT       admin listener for probes and operators: /healthz, /readyz
                             (off by default; HOST defaults to 127.0.0.1)
+  --drain-delay MS          on SIGTERM, report not-ready (/readyz 503) and keep serving this long
+                            before draining, so a load balancer stops sending first (default 0)
+  --proxy-protocol          every connection starts with a PROXY protocol v1/v2 preamble (from
+                            a load balancer); its client address becomes the request's
+  --trust-proxy LIST        believe X-Forwarded-For/-Proto/-Host only from these peers: addresses,
+                            CIDRs, loopback, linklocal, private (e.g. 127.0.0.1,10.0.0.0/8,::1)
+  --forwarded-header NAME   x-forwarded (default) or forwarded (RFC 7239): which fields the
+                            trusted proxies write
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -55,6 +64,8 @@ export interface CliConfig {
   sleepMs: number;
   serve: ServeOptions;
   static: StaticOptions;
+  /** On SIGTERM/SIGINT: how long to report not-ready while still serving, before draining. */
+  drainDelayMs: number;
   /** The admin listener's address, when --admin is given. */
   admin: { host: string; port: number } | undefined;
 }
@@ -88,6 +99,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         dotfiles: { type: 'boolean' },
         'cache-size': { type: 'string' },
         admin: { type: 'string' },
+        'drain-delay': { type: 'string' },
+        'proxy-protocol': { type: 'boolean' },
+        'trust-proxy': { type: 'string' },
+        'forwarded-header': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -125,6 +140,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       requestTimeoutMs: ms('request-timeout', v['request-timeout']),
       keepAliveTimeoutMs: ms('keep-alive-timeout', v['keep-alive-timeout']),
       shutdownTimeoutMs: ms('shutdown-timeout', v['shutdown-timeout']),
+      proxyProtocol: v['proxy-protocol'],
+      trustProxy: trustList(v['trust-proxy']),
+      forwardedHeader: forwardedHeader(v['forwarded-header'], v['trust-proxy'] !== undefined),
     },
     static: {
       cacheControl: v['cache-control'],
@@ -135,7 +153,28 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       memoryCacheBytes: intFlag('cache-size', v['cache-size'], 0),
     },
     admin: v.admin === undefined ? undefined : parseHostPort('admin', v.admin),
+    drainDelayMs: intFlag('drain-delay', v['drain-delay'], 0, 3600 * 1000) ?? 0,
   };
+}
+
+/** Checked here so a typo is a usage error, not a surprise at the first request. */
+function trustList(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    compileTrust(value);
+  } catch (err) {
+    if (err instanceof TrustListError) throw new UsageError(`--trust-proxy: ${err.message}`);
+    throw err;
+  }
+  if (value.split(',').every((e) => e.trim() === '')) throw new UsageError('--trust-proxy needs at least one address or range');
+  return value;
+}
+
+function forwardedHeader(value: string | undefined, trusting: boolean): 'x-forwarded' | 'forwarded' | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'x-forwarded' && value !== 'forwarded') throw new UsageError(`--forwarded-header must be x-forwarded or forwarded, got "${value}"`);
+  if (!trusting) throw new UsageError('--forwarded-header needs --trust-proxy');
+  return value;
 }
 
 

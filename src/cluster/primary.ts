@@ -71,6 +71,8 @@ export interface PrimaryOptions {
   backoffMaxMs?: number;
   /** Exit the process when shutdown completes (SIGTERM/SIGINT). Default true. */
   exitOnShutdown?: boolean;
+  /** On SIGTERM/SIGINT, how long the lifecycle says 'draining' (not ready) while the workers still serve, before they are told to drain. Default 0. */
+  drainDelayMs?: number;
   /** Moved to 'serving' once every worker listens and to 'draining' on SIGTERM/SIGINT; its workersUp is kept current. */
   lifecycle?: Lifecycle;
 }
@@ -279,7 +281,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   }
 
   let forceRequested = false;
+  let skipDelay: (() => void) | null = null;
   async function shutdown(signal: string): Promise<void> {
+    if (skipDelay) { skipDelay(); return; } // a second signal during the drain delay: drain now
     if (shuttingDown) {
       if (forceRequested) return;
       forceRequested = true;
@@ -290,6 +294,16 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     shuttingDown = true;
     lifecycle?.to('draining');
     for (const slot of slots) if (slot.timer) { clearTimeout(slot.timer); slot.timer = null; }
+    const drainDelayMs = options.drainDelayMs ?? 0;
+    if (drainDelayMs > 0) {
+      // Not ready while the workers serve as usual, so balancers stop sending before anyone drains.
+      log(`sluice: ${signal}: not ready; serving ${formatSeconds(drainDelayMs)} more before draining`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, drainDelayMs);
+        skipDelay = () => { clearTimeout(t); resolve(); };
+      });
+      skipDelay = null;
+    }
     const all = [...tracked.keys()];
     log(`sluice: ${signal}: draining ${all.length} worker${all.length === 1 ? '' : 's'} (deadline ${formatSeconds(deadlineMs)})`);
     await Promise.all(all.map((w) => retire(w, deadlineMs)));
