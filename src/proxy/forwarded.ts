@@ -39,7 +39,8 @@ export function parseForwarded(values: readonly string[]): ForwardedElement[] | 
     const n = value.length;
     const ws = () => { while (i < n && (value[i] === ' ' || value[i] === '\t')) i++; };
     for (;;) {
-      ws();
+      // Empty list elements ("a, , b") are allowed by HTTP's list rule (RFC 9110 §5.6.1).
+      while (i < n && (value[i] === ',' || value[i] === ' ' || value[i] === '\t')) i++;
       if (i >= n) break;
       const el: ForwardedElement = { for: undefined, proto: undefined, host: undefined };
       for (;;) { // pairs of one element
