@@ -3,12 +3,12 @@
 // loopback address) and the CLI's checks of its flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { compileTrust, parseAddress, TrustListError } from '../src/proxy/trust.js';
 import { forwardedView, nodeAddress, parseForwarded } from '../src/proxy/forwarded.js';
 import { FieldList } from '../src/http/fields.js';
 import { serve, type ServeOptions } from '../src/server/server.js';
 import { runCli } from './helpers/cli.js';
+import { getJson } from './helpers/load.js';
 
 test('compileTrust: addresses, IPv4 and IPv6 CIDRs, keywords', () => {
   const t = compileTrust('127.0.0.1, 10.0.0.0/8,172.16.0.0/12,2001:db8::/32,::1');
@@ -111,18 +111,8 @@ async function whoami(options: ServeOptions) {
   return serve((req) => ({ body: JSON.stringify({ remoteAddress: req.remoteAddress, scheme: req.scheme, host: req.host }) }), { port: 0, ...options });
 }
 
-/** A GET from a chosen loopback address (Linux routes all of 127/8 to lo). */
-function getFrom(localAddress: string, port: number, fields: Record<string, string>): Promise<{ remoteAddress: string; scheme: string; host: string }> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress });
-    let out = '';
-    s.setTimeout(5000, () => { s.destroy(); reject(new Error('timeout')); });
-    s.on('connect', () => s.write(`GET / HTTP/1.1\r\nHost: direct.example\r\nConnection: close\r\n${Object.entries(fields).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`));
-    s.on('data', (d) => (out += d));
-    s.on('error', reject);
-    s.on('end', () => resolve(JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4))));
-  });
-}
+const getFrom = (localAddress: string, port: number, headers: Record<string, string>) =>
+  getJson<{ remoteAddress: string; scheme: string; host: string }>({ port, localAddress, headers: { Host: 'direct.example', ...headers } });
 
 test('serve({ trustProxy }): forwarding fields are believed from a trusted peer only', async () => {
   const srv = await whoami({ trustProxy: '127.0.0.1' });

@@ -1,0 +1,95 @@
+// A real HAProxy for tests: written config, run in the foreground (-db), killed on stop and when
+// the test process exits; server states read from its stats socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export const HAPROXY = '/usr/sbin/haproxy';
+export const haproxyMissing = existsSync(HAPROXY) ? null : `${HAPROXY} is not installed`;
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+
+export interface Haproxy {
+  /** Its stats socket: `show stat` and friends. */
+  command(cmd: string): Promise<string>;
+  /** The status column of every server of `backend` (UP, DOWN, MAINT, "UP 1/2"...), by server name. */
+  states(backend: string): Promise<Record<string, string>>;
+  /** Waits until `server` of `backend` is in `status` (UP or DOWN); rejects after `ms`. */
+  waitFor(backend: string, server: string, status: 'UP' | 'DOWN', ms?: number): Promise<void>;
+  /** What HAProxy printed (its alerts and warnings: server state changes). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts HAProxy with `config` (`$SOCKET` in it is replaced by the stats socket's path); resolves once `waitPort` accepts. */
+export async function startHaproxy(config: string, waitPort: number): Promise<Haproxy> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-haproxy-'));
+  const socket = path.join(dir, 'stats.sock');
+  const cfg = path.join(dir, 'haproxy.cfg');
+  writeFileSync(cfg, config.replaceAll('$SOCKET', socket));
+  const proc = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => { live.delete(proc); resolve(); }));
+
+  const command = (cmd: string) => new Promise<string>((resolve, reject) => {
+    const c = net.connect(socket);
+    let data = '';
+    c.setTimeout(3000, () => { c.destroy(); reject(new Error(`stats socket: no answer to ${cmd}`)); });
+    c.on('connect', () => c.end(`${cmd}\n`));
+    c.on('data', (d) => (data += d));
+    c.on('error', reject);
+    c.on('close', () => resolve(data));
+  });
+  const states = async (backend: string) => {
+    const csv = (await command('show stat')).split('\n');
+    const cols = csv[0]!.replace(/^# /, '').split(',');
+    const px = cols.indexOf('pxname'), sv = cols.indexOf('svname'), st = cols.indexOf('status');
+    const outStates: Record<string, string> = {};
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      if (f[px] === backend && f[sv] !== 'BACKEND' && f[sv] !== 'FRONTEND') outStates[f[sv]!] = f[st]!;
+    }
+    return outStates;
+  };
+
+  const end = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`haproxy exited with ${proc.exitCode}:\n${out}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(waitPort, '127.0.0.1', () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (ok && existsSync(socket)) break;
+    if (Date.now() > end) { proc.kill('SIGKILL'); throw new Error(`haproxy did not listen on ${waitPort}:\n${out}`); }
+    await delay(50);
+  }
+
+  return {
+    command,
+    states,
+    async waitFor(backend, server, status, ms = 10_000) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const s = (await states(backend))[server];
+        if (s !== undefined && s.split(' ')[0] === status) return;
+        if (Date.now() > until) throw new Error(`${backend}/${server} not ${status} within ${ms} ms (is ${s}):\n${out.slice(-2000)}`);
+        await delay(50);
+      }
+    },
+    output: () => out,
+    async stop() {
+      proc.kill('SIGTERM');
+      const k = setTimeout(() => proc.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(k);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
