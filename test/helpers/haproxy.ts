@@ -1,17 +1,14 @@
-// A real HAProxy for tests: written config, run in the foreground (-db), killed on stop and when
-// the test process exits; server states read from its stats socket.
-import { spawn, type ChildProcess } from 'node:child_process';
+// A real HAProxy for tests: a written config, run in the foreground (-db); server states read
+// from its stats socket.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { startDaemon } from './daemon.js';
 
 export const HAPROXY = '/usr/sbin/haproxy';
 export const haproxyMissing = existsSync(HAPROXY) ? null : `${HAPROXY} is not installed`;
-
-const live = new Set<ChildProcess>();
-process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
 
 export interface Haproxy {
   /** Its stats socket: `show stat` and friends. */
@@ -31,13 +28,8 @@ export async function startHaproxy(config: string, waitPort: number): Promise<Ha
   const socket = path.join(dir, 'stats.sock');
   const cfg = path.join(dir, 'haproxy.cfg');
   writeFileSync(cfg, config.replaceAll('$SOCKET', socket));
-  const proc = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((resolve) => proc.on('exit', () => { live.delete(proc); resolve(); }));
-
+  const daemon = await startDaemon(HAPROXY, ['-db', '-f', cfg], waitPort, () => existsSync(socket));
+  const out = () => daemon.output();
   const command = (cmd: string) => new Promise<string>((resolve, reject) => {
     const c = net.connect(socket);
     let data = '';
@@ -59,18 +51,6 @@ export async function startHaproxy(config: string, waitPort: number): Promise<Ha
     return outStates;
   };
 
-  const end = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`haproxy exited with ${proc.exitCode}:\n${out}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(waitPort, '127.0.0.1', () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    });
-    if (ok && existsSync(socket)) break;
-    if (Date.now() > end) { proc.kill('SIGKILL'); throw new Error(`haproxy did not listen on ${waitPort}:\n${out}`); }
-    await delay(50);
-  }
-
   return {
     command,
     states,
@@ -79,16 +59,13 @@ export async function startHaproxy(config: string, waitPort: number): Promise<Ha
       for (;;) {
         const s = (await states(backend))[server];
         if (s !== undefined && s.split(' ')[0] === status) return;
-        if (Date.now() > until) throw new Error(`${backend}/${server} not ${status} within ${ms} ms (is ${s}):\n${out.slice(-2000)}`);
+        if (Date.now() > until) throw new Error(`${backend}/${server} not ${status} within ${ms} ms (is ${s}):\n${out().slice(-2000)}`);
         await delay(50);
       }
     },
-    output: () => out,
+    output: out,
     async stop() {
-      proc.kill('SIGTERM');
-      const k = setTimeout(() => proc.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(k);
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
