@@ -10,3 +10,7 @@ export { Router, notFound } from './app/router.js';
 export { serveStatic, type StaticOptions } from './app/static/index.js';
 export { demoSite, SITE_DIR } from './app/site.js';
 export { spawn, configureSpawn, closeSpawnPool } from './threads/spawn.js';
+export { parseProxyHeader, type ProxyHeader, type ProxyParse, type ProxyAddress } from './proxy/protocol.js';
+export { compileTrust, TrustListError, type TrustPredicate } from './proxy/trust.js';
+export type { ProxyOptions } from './proxy/accept.js';
+export type { ForwardedHeader } from './proxy/forwarded.js';
