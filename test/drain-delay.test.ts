@@ -4,20 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startCli } from './helpers/cli.js';
+import { adminUrl, startCli } from './helpers/cli.js';
 import { RawClient } from './helpers/net.js';
 
 const DELAY_MS = 2500;
-
-async function adminUrl(output: () => string): Promise<string> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const m = /sluice admin on (http:\/\/[^/\s]+)\//.exec(output());
-    if (m) return m[1]!;
-    if (Date.now() > end) throw new Error(`no admin line:\n${output()}`);
-    await delay(20);
-  }
-}
 
 const readyz = async (admin: string) => (await fetch(`${admin}/readyz`, { signal: AbortSignal.timeout(3000) })).status;
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';

@@ -77,3 +77,14 @@ export function runCli(args: string[], timeoutMs = 10_000): Promise<{ code: numb
     proc.on('exit', (code) => { live.delete(proc); clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
+
+/** The admin listener's URL (no trailing slash), once a CLI started with --admin prints its line. */
+export async function adminUrl(output: () => string, deadlineMs = 10_000): Promise<string> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const m = /sluice admin on (http:\/\/[^/\s]+)\//.exec(output());
+    if (m) return m[1]!;
+    if (Date.now() > end) throw new Error(`no admin line:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
