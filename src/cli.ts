@@ -81,9 +81,6 @@ async function main(): Promise<void> {
     runWorker(server, { shutdownTimeoutMs }); // no await before this: the primary may ask for a drain at once
     return;
   }
-  console.log(`sluice listening on ${server.url}`);
-  adminLine();
-  lifecycle.to('serving');
   let stopping = false;
   let skipDelay: (() => void) | null = null;
   const stop = (signal: string) => {
@@ -107,6 +104,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Only now say so: a supervisor that signals as soon as it reads the line must find the
+  // handlers in place (before them, SIGTERM's default action kills the process mid-request).
+  console.log(`sluice listening on ${server.url}`);
+  adminLine();
+  lifecycle.to('serving');
 }
 
 await main();
