@@ -51,9 +51,12 @@ test('v1 at the maximum length is accepted; one byte more without CRLF is reject
   const unknown = Buffer.from(`PROXY UNKNOWN ${'x'.repeat(V1_MAX_LENGTH - 16)}\r\n`, 'latin1');
   assert.equal(unknown.length, V1_MAX_LENGTH);
   header(parseAtEverySplit(unknown));
+  const oneMore = Buffer.from(`PROXY UNKNOWN ${'x'.repeat(V1_MAX_LENGTH - 15)}\r\n`, 'latin1');
+  assert.equal(oneMore.length, V1_MAX_LENGTH + 1);
+  assert.match(reason(parseProxyHeader(oneMore)), /no CRLF within 107 bytes/, 'a 108-byte line');
   const tooLong = Buffer.from(`PROXY UNKNOWN ${'x'.repeat(V1_MAX_LENGTH)}\r\n`, 'latin1');
-  assert.equal(parseProxyHeader(tooLong.subarray(0, V1_MAX_LENGTH - 1)).kind, 'need-more');
-  assert.match(reason(parseProxyHeader(tooLong)), /no CRLF within 107 bytes/);
+  assert.equal(parseProxyHeader(tooLong.subarray(0, V1_MAX_LENGTH - 2)).kind, 'need-more');
+  assert.match(reason(parseProxyHeader(tooLong.subarray(0, V1_MAX_LENGTH - 1))), /no CRLF within 107 bytes/, 'rejected as soon as the CR is overdue');
 });
 
 test('v2 PROXY over IPv4 and IPv6, at every split point', () => {

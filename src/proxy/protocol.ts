@@ -68,14 +68,14 @@ function prefixMatches(buf: Uint8Array, expected: Uint8Array): boolean {
 
 function parseV1(buf: Uint8Array): ProxyParse {
   if (!prefixMatches(buf, V1_PREFIX)) return error('no PROXY protocol preamble');
-  const limit = Math.min(buf.length, V1_MAX_LENGTH);
+  const limit = Math.min(buf.length, V1_MAX_LENGTH - 1); // the CR's last possible place, LF after it
   let cr = -1;
   for (let i = V1_PREFIX.length; i < limit; i++) {
     const b = buf[i];
     if (b === 0x0d) { cr = i; break; }
     if (b < 0x20 || b > 0x7e) return error('v1: a byte that is not printable ASCII');
   }
-  if (cr === -1) return buf.length >= V1_MAX_LENGTH ? error(`v1: no CRLF within ${V1_MAX_LENGTH} bytes`) : NEED_MORE;
+  if (cr === -1) return buf.length >= V1_MAX_LENGTH - 1 ? error(`v1: no CRLF within ${V1_MAX_LENGTH} bytes`) : NEED_MORE;
   if (cr + 1 >= buf.length) return NEED_MORE;
   if (buf[cr + 1] !== 0x0a) return error('v1: CR not followed by LF');
   const line = Buffer.from(buf.buffer, buf.byteOffset, cr).toString('latin1');
