@@ -160,3 +160,7 @@ test('the CLI rejects bad --trust-proxy and --forwarded-header values with exit 
     assert.match(r.stderr, message);
   }
 });
+
+test('serve() with a bad trust list rejects before it listens', async () => {
+  await assert.rejects(serve(() => ({}), { port: 0, trustProxy: '10.0.0.0/99' }), TrustListError);
+});

@@ -40,6 +40,10 @@ export const DEFAULT_PORT = 7878;
 
 export async function serve(handler: Handler, options: ServeOptions = {}): Promise<Server> {
   const host = options.host ?? '127.0.0.1';
+  // With the PROXY protocol or trusted proxies, the socket goes through the proxy step first
+  // (preamble, client address); without them a connection is built straight away. Set up before
+  // listening: a bad trust list throws here.
+  const proxy = proxySetup(options);
   const listener = await Listener.listen({
     host,
     port: options.port ?? DEFAULT_PORT,
@@ -54,9 +58,6 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     if (draining) conn.drain(); // a queued connection taken after close(): serve what it sent, then close
     return conn.done.finally(() => live.delete(conn));
   };
-  // With the PROXY protocol or trusted proxies, the socket goes through the proxy step first
-  // (preamble, client address); without them a connection is built straight away.
-  const proxy = proxySetup(options);
   const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, proxy === null
     ? (socket) => track(new Connection(socket, handler, options))
     : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : track(new Connection(socket, handler, options, info)))));
