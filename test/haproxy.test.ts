@@ -57,7 +57,9 @@ backend retry
 ${checks}
 ${servers}
 backend whoami
-  server w 127.0.0.1:${ports.whoami} send-proxy-v2
+  # Health checks on the main port: with check-send-proxy they carry a PROXY v2 LOCAL preamble.
+  option httpchk GET /
+  server w 127.0.0.1:${ports.whoami} send-proxy-v2 check check-send-proxy inter ${CHECK_INTER_MS}ms rise 1
 `;
 }
 
@@ -117,7 +119,11 @@ describe('behind HAProxy (PROXY v2, health checks on the admin port, http-reuse 
     await Promise.all(instances.map((i) => i.run?.stop()));
   });
 
-  test('the handler sees the load client\'s address, carried by PROXY v2 (not HAProxy\'s)', async () => {
+  test('the handler sees the load client\'s address, carried by PROXY v2 (not HAProxy\'s); LOCAL health checks pass', async () => {
+    // HAProxy's checks of the whoami app carry a LOCAL preamble; they must pass (L7OK), not merely not have failed yet.
+    let check = '';
+    for (const end = Date.now() + 5000; check !== 'L7OK' && Date.now() < end; await delay(50)) check = (await haproxy.column('whoami', 'check_status')).w ?? '';
+    assert.equal(check, 'L7OK');
     // The client binds 127.0.0.2; HAProxy connects to the app from 127.0.0.1.
     const load = startLoad({ port: ports.whoamiFe, concurrency: 2, localAddress: '127.0.0.2' });
     await delay(300);

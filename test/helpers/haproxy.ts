@@ -15,6 +15,8 @@ export interface Haproxy {
   command(cmd: string): Promise<string>;
   /** The status column of every server of `backend` (UP, DOWN, MAINT, "UP 1/2"...), by server name. */
   states(backend: string): Promise<Record<string, string>>;
+  /** Any column of `show stat` (check_status, last_chk, ...) for every server of `backend`. */
+  column(backend: string, name: string): Promise<Record<string, string>>;
   /** Waits until `server` of `backend` is in `status` (UP or DOWN); rejects after `ms`. */
   waitFor(backend: string, server: string, status: 'UP' | 'DOWN', ms?: number): Promise<void>;
   /** What HAProxy printed (its alerts and warnings: server state changes). */
@@ -39,21 +41,24 @@ export async function startHaproxy(config: string, waitPort: number): Promise<Ha
     c.on('error', reject);
     c.on('close', () => resolve(data));
   });
-  const states = async (backend: string) => {
+  /** One column of `show stat` for every server of `backend`. */
+  const column = async (backend: string, name: string) => {
     const csv = (await command('show stat')).split('\n');
     const cols = csv[0]!.replace(/^# /, '').split(',');
-    const px = cols.indexOf('pxname'), sv = cols.indexOf('svname'), st = cols.indexOf('status');
-    const outStates: Record<string, string> = {};
+    const px = cols.indexOf('pxname'), sv = cols.indexOf('svname'), col = cols.indexOf(name);
+    const values: Record<string, string> = {};
     for (const line of csv.slice(1)) {
       const f = line.split(',');
-      if (f[px] === backend && f[sv] !== 'BACKEND' && f[sv] !== 'FRONTEND') outStates[f[sv]!] = f[st]!;
+      if (f[px] === backend && f[sv] !== 'BACKEND' && f[sv] !== 'FRONTEND') values[f[sv]!] = f[col]!;
     }
-    return outStates;
+    return values;
   };
+  const states = (backend: string) => column(backend, 'status');
 
   return {
     command,
     states,
+    column,
     async waitFor(backend, server, status, ms = 10_000) {
       const until = Date.now() + ms;
       for (;;) {
