@@ -4,6 +4,11 @@
 // (`http-reuse always`). A keep-alive load client counts failed requests through it while
 // instances are SIGTERMed, restarted one after another, and SIGKILLed.
 //
+// HAProxy reuses a server connection only for requests with the same PROXY block, i.e. the same
+// client connection; a third backend without PROXY (X-Forwarded-For to a library app with
+// trustProxy) shares idle server connections across client sessions, where a keep-alive race
+// would show.
+//
 // Two frontends share the servers: "strict" retries nothing (a drain that loses a request, or a
 // keep-alive race, shows as a failure), "retry" is configured as docs/DEPLOY.md recommends
 // (retries + redispatch), which is what covers a killed instance.
@@ -22,7 +27,9 @@ const CHECK_INTER_MS = 250;
 
 interface Instance { name: string; port: number; admin: number; workers: number; run: Running | null }
 
-function config(ports: { strict: number; retry: number; whoami: number; whoamiFe: number }, instances: Instance[]): string {
+interface Ports { strict: number; retry: number; whoami: number; whoamiFe: number; shared: number; sharedFe: number }
+
+function config(ports: Ports, instances: Instance[]): string {
   const servers = instances.map((i) => `  server ${i.name} 127.0.0.1:${i.port} check port ${i.admin}`).join('\n');
   const checks = `  option httpchk GET /readyz
   http-check expect status 200
@@ -45,6 +52,9 @@ frontend retry
 frontend whoami
   bind 127.0.0.1:${ports.whoamiFe}
   default_backend whoami
+frontend shared
+  bind 127.0.0.1:${ports.sharedFe}
+  default_backend shared
 backend strict
   retries 0
   retry-on none
@@ -60,8 +70,20 @@ backend whoami
   # Health checks on the main port: with check-send-proxy they carry a PROXY v2 LOCAL preamble.
   option httpchk GET /
   server w 127.0.0.1:${ports.whoami} send-proxy-v2 check check-send-proxy inter ${CHECK_INTER_MS}ms rise 1
+backend shared
+  # No PROXY block, so idle server connections are shared by every client session.
+  option forwardfor
+  retries 0
+  retry-on none
+  server x 127.0.0.1:${ports.shared}
 `;
 }
+
+/** A whoami body check: the handler saw `address` as the client. */
+const sees = (address: string) => (body: string) => {
+  const seen = (JSON.parse(body) as { remoteAddress: string }).remoteAddress;
+  return seen === address ? null : `sent from ${address}, the handler saw ${seen}`;
+};
 
 const skip = haproxyMissing;
 if (skip) console.log(`# skipping the HAProxy tests: ${skip}`);
@@ -69,7 +91,8 @@ if (skip) console.log(`# skipping the HAProxy tests: ${skip}`);
 describe('behind HAProxy (PROXY v2, health checks on the admin port, http-reuse always)', { skip: skip ?? undefined, timeout: 60_000 }, () => {
   let haproxy: Haproxy;
   let whoami: Running;
-  let ports: { strict: number; retry: number; whoami: number; whoamiFe: number };
+  let shared: Running;
+  let ports: Ports;
   const instances: Instance[] = [];
 
   const start = async (i: Instance) => {
@@ -104,11 +127,13 @@ describe('behind HAProxy (PROXY v2, health checks on the admin port, http-reuse 
   };
 
   before(async () => {
-    const [strict, retry, whoamiPort, whoamiFe, ...rest] = await freePorts(10);
-    ports = { strict: strict!, retry: retry!, whoami: whoamiPort!, whoamiFe: whoamiFe! };
+    const [strict, retry, whoamiPort, whoamiFe, sharedPort, sharedFe, ...rest] = await freePorts(12);
+    ports = { strict: strict!, retry: retry!, whoami: whoamiPort!, whoamiFe: whoamiFe!, shared: sharedPort!, sharedFe: sharedFe! };
     for (let k = 0; k < 3; k++) instances.push({ name: `s${k + 1}`, port: rest[2 * k]!, admin: rest[2 * k + 1]!, workers: k === 2 ? 2 : 1, run: null });
     await Promise.all(instances.map(start));
-    whoami = await startScript(path.join(distDir, 'test', 'fixtures', 'proxy', 'whoami.js'), ['--port', String(ports.whoami), '--proxy-protocol']);
+    const app = path.join(distDir, 'test', 'fixtures', 'proxy', 'whoami.js');
+    whoami = await startScript(app, ['--port', String(ports.whoami), '--proxy-protocol']);
+    shared = await startScript(app, ['--port', String(ports.shared), '--trust-proxy', '127.0.0.1', '--keep-alive-timeout', String(KEEP_ALIVE_MS)]);
     haproxy = await startHaproxy(config(ports, instances), ports.strict);
     for (const i of instances) await bothUp(i);
   });
@@ -116,6 +141,7 @@ describe('behind HAProxy (PROXY v2, health checks on the admin port, http-reuse 
   after(async () => {
     await haproxy?.stop();
     await whoami?.stop();
+    await shared?.stop();
     await Promise.all(instances.map((i) => i.run?.stop()));
   });
 
@@ -124,15 +150,30 @@ describe('behind HAProxy (PROXY v2, health checks on the admin port, http-reuse 
     let check = '';
     for (const end = Date.now() + 5000; check !== 'L7OK' && Date.now() < end; await delay(50)) check = (await haproxy.column('whoami', 'check_status')).w ?? '';
     assert.equal(check, 'L7OK');
-    // The client binds 127.0.0.2; HAProxy connects to the app from 127.0.0.1.
-    const load = startLoad({ port: ports.whoamiFe, concurrency: 2, localAddress: '127.0.0.2' });
-    await delay(300);
-    const r = await load.stop();
-    assert.equal(r.failed, 0, r.errors.join('; '));
-    assert.ok(r.ok > 10);
+    // The clients bind 127.0.0.2 and 127.0.0.3; HAProxy connects to the app from 127.0.0.1. Each
+    // response must name its own client, even with http-reuse always.
+    const loads = ['127.0.0.2', '127.0.0.3'].map((localAddress) => startLoad({ port: ports.whoamiFe, concurrency: 2, localAddress, expect: sees(localAddress) }));
+    await delay(500);
+    for (const r of await Promise.all(loads.map((l) => l.stop()))) {
+      assert.equal(r.failed, 0, r.errors.join('; '));
+      assert.ok(r.ok > 10);
+    }
     const seen = await getJson<{ remoteAddress: string; xForwardedFor: string | null }>({ port: ports.whoamiFe, localAddress: '127.0.0.2' });
     assert.equal(seen.remoteAddress, '127.0.0.2');
     assert.equal(seen.xForwardedFor, null, 'no forwarding field was involved');
+  });
+
+  test('http-reuse always across client sessions (X-Forwarded-For, no retries): 0 failed requests, each names its own client', async (t) => {
+    // A new client connection per request: every request is a new HAProxy session, served over
+    // whichever idle server connection HAProxy picks from the shared pool.
+    const loads = ['127.0.0.2', '127.0.0.3'].map((localAddress) => startLoad({ port: ports.sharedFe, concurrency: 4, keepAlive: false, localAddress, expect: sees(localAddress) }));
+    await delay(2000);
+    const rs = await Promise.all(loads.map((l) => l.stop()));
+    t.diagnostic(rs.map((r) => `${r.ok} ok, ${r.failed} failed`).join('; '));
+    for (const r of rs) {
+      assert.equal(r.failed, 0, r.errors.join('; '));
+      assert.ok(r.ok > 50, `a steady stream went through (${r.ok})`);
+    }
   });
 
   test('SIGTERM with a drain delay: HAProxy marks the instance down before it stops accepting; 0 failed requests', async (t) => {

@@ -16,8 +16,22 @@ export interface Load {
   stop(): Promise<LoadResult>;
 }
 
-export function startLoad(opts: { port: number; path?: string; concurrency?: number; localAddress?: string; timeoutMs?: number }): Load {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 8 });
+export interface LoadOptions {
+  port: number;
+  path?: string;
+  /** Loops sending at once. Default 8. */
+  concurrency?: number;
+  localAddress?: string;
+  timeoutMs?: number;
+  /** Default true; false opens a new connection per request. */
+  keepAlive?: boolean;
+  /** Checks each 200 response's body: a message makes it a failure. */
+  expect?: (body: string) => string | null;
+}
+
+export function startLoad(opts: LoadOptions): Load {
+  const agent = new http.Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: opts.concurrency ?? 8 });
+  const expect = opts.expect;
   const result: LoadResult = { ok: 0, failed: 0, errors: [] };
   let running = true;
   const fail = (why: string) => {
@@ -26,10 +40,13 @@ export function startLoad(opts: { port: number; path?: string; concurrency?: num
   };
   const once = () => new Promise<void>((resolve) => {
     const req = http.get({ host: '127.0.0.1', port: opts.port, path: opts.path ?? '/', agent, localAddress: opts.localAddress, timeout: opts.timeoutMs ?? 5000 }, (res) => {
-      res.resume();
+      let body = '';
+      if (expect) { res.setEncoding('utf8'); res.on('data', (d: string) => (body += d)); } else res.resume();
       res.on('end', () => {
-        if (res.statusCode === 200) result.ok++;
-        else fail(`status ${res.statusCode}`);
+        const wrong = res.statusCode === 200 && expect ? expect(body) : null;
+        if (res.statusCode !== 200) fail(`status ${res.statusCode}`);
+        else if (wrong !== null) fail(wrong);
+        else result.ok++;
         resolve();
       });
       res.on('error', (e) => { fail(`response: ${e.message}`); resolve(); });
