@@ -79,6 +79,7 @@ test('X-Forwarded-For: the right-most untrusted hop is the client', () => {
   assert.equal(view('garbage, 10.0.0.2').remoteAddress, '10.0.0.2', 'an unusable hop ends the walk at the last believable one');
   assert.equal(view('203.0.113.5, garbage').remoteAddress, undefined, 'an unusable nearest hop: nothing believed');
   assert.equal(view('').remoteAddress, undefined);
+  assert.equal(view('6.6.6.6, 203.0.113.5, , 10.0.0.2,').remoteAddress, '203.0.113.5', 'empty list elements are skipped');
 });
 
 test('X-Forwarded-Proto/-Host: the entry of the client hop when lists line up, else the nearest proxy\'s', () => {

@@ -100,12 +100,17 @@ export function nodeAddress(node: string): string | null {
   return m && net.isIPv4(m[1]!) ? m[1]! : null;
 }
 
-/** The comma-separated entries of every line of a field, trimmed, left to right. */
+/** The comma-separated entries of every line of a field, trimmed, left to right (empty ones dropped, as HTTP's list rule allows). */
 function listOf(headers: Headers, name: string): string[] {
   const lines = headers.getAll(name);
   if (lines.length === 0) return [];
   const out: string[] = [];
-  for (const line of lines) for (const part of line.split(',')) out.push(part.trim());
+  for (const line of lines) {
+    for (const part of line.split(',')) {
+      const entry = part.trim();
+      if (entry !== '') out.push(entry);
+    }
+  }
   return out;
 }
 
