@@ -7,10 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { demoSite } from './app/site.js';
 import { serveStatic } from './app/static/index.js';
+import { applySiteRules } from './app/config/index.js';
 import { runPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import type { Handler } from './http/types.js';
-import { serve } from './server/server.js';
+import { DEFAULT_PORT, serve } from './server/server.js';
+import { freePort, isPortFree, lanLines } from './cli/port.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
 
@@ -20,9 +22,11 @@ function version(): string {
 }
 
 function siteHandler(config: CliConfig): Handler {
-  if (config.dir === undefined) return demoSite({ sleepMs: config.sleepMs });
-  return serveStatic(path.resolve(config.dir), config.static);
+  const inner = config.dir === undefined ? demoSite({ sleepMs: config.sleepMs }) : serveStatic(path.resolve(config.dir), config.static);
+  return applySiteRules(inner, config.site);
 }
+
+const busyNotice = (port: number) => `sluice: port ${DEFAULT_PORT} is in use, so using port ${port} instead (--port chooses one)`;
 
 async function main(): Promise<void> {
   let config;
@@ -39,7 +43,16 @@ async function main(): Promise<void> {
   const shutdownTimeoutMs = config.serve.shutdownTimeoutMs ?? 10_000;
   if (config.workers > 1 && cluster.isPrimary) {
     try {
-      await runPrimary({ workers: config.workers, shutdownTimeoutMs, log: (line) => console.log(line) });
+      // The default port is taken: choose another before forking, so every worker gets the same one.
+      let env: Record<string, string> | undefined;
+      const host = config.serve.host ?? '127.0.0.1';
+      if (!config.portExplicit && !(await isPortFree(host, DEFAULT_PORT))) {
+        const port = await freePort(host);
+        console.log(busyNotice(port));
+        env = { PORT: String(port) };
+      }
+      const at = await runPrimary({ workers: config.workers, shutdownTimeoutMs, log: (line) => console.log(line), env });
+      if (at !== undefined) for (const line of lanLines(host, at.port)) console.log(line);
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
       process.exit((err as { exitCode?: number }).exitCode ?? 1);
@@ -54,7 +67,13 @@ async function main(): Promise<void> {
   const handler = siteHandler(config);
   let server;
   try {
-    server = await serve(handler, config.serve);
+    try {
+      server = await serve(handler, config.serve);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || config.portExplicit || cluster.isWorker) throw err;
+      server = await serve(handler, { ...config.serve, port: 0 });
+      console.log(busyNotice(server.port));
+    }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${config.serve.port}: ${e.code ?? e.message}\n`);
@@ -65,6 +84,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`sluice listening on ${server.url}`);
+  for (const line of lanLines(server.host, server.port)) console.log(line);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -2,8 +2,10 @@
 // tests import it; src/cli.ts is the program that acts on the result.
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StaticOptions } from '../app/static/index.js';
+import { SITE_CONFIG_NAME, SiteConfigError, siteRulesFor, type SiteRules } from '../app/config/index.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
 
@@ -32,6 +34,10 @@ Options:
   --list                    HTML listing for folders without an index file
   --dotfiles                serve dotfiles (hidden by default)
   --cache-size BYTES        memory for small static files (default 67108864)
+  --clean-urls              /about serves about.html; /about.html redirects to /about
+  --config FILE             site config (headers, redirects, rewrites...; default DIR/sluice.json)
+  --cors                    CORS headers on every response, preflight OPTIONS answered
+  --header 'NAME: VALUE'    add a response header (repeatable)
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -53,7 +59,14 @@ export interface CliConfig {
   sleepMs: number;
   serve: ServeOptions;
   static: StaticOptions;
+  /** Whether the port came from --port or PORT (a busy default port is replaced by a free one). */
+  portExplicit: boolean;
+  /** Site config rules (file + --cors/--header/--clean-urls). */
+  site: SiteRules;
 }
+
+/** Flags that only mean something when a folder is served. */
+const FOLDER_FLAGS = ['compress', 'single', 'list', 'dotfiles', 'cache-control', 'cache-size', 'clean-urls', 'config'] as const;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig | 'help' | 'version' {
   let parsed;
@@ -83,6 +96,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         list: { type: 'boolean' },
         dotfiles: { type: 'boolean' },
         'cache-size': { type: 'string' },
+        'clean-urls': { type: 'boolean' },
+        config: { type: 'string' },
+        cors: { type: 'boolean' },
+        header: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -98,10 +115,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (dir !== undefined) {
     if (!existsSync(dir)) throw new UsageError(`folder not found: ${dir}`);
     if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir}`);
+  } else {
+    const given = FOLDER_FLAGS.find((f) => v[f] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given} only applies to a folder: sluice DIR --${given} (without DIR the demo site is served)`);
+  }
+  let site;
+  try {
+    site = siteRulesFor({ dir, configFile: v.config, cors: v.cors, headers: v.header, cleanUrls: v['clean-urls'] });
+  } catch (err) {
+    if (err instanceof SiteConfigError) throw new UsageError(err.message);
+    throw err;
   }
   const host = v.host ?? env.HOST ?? '127.0.0.1';
   if (host === '' || /[\s/]/.test(host)) throw new UsageError(`--host is not a valid address: "${host}"`);
   const port = intFlag('port', v.port ?? env.PORT, 0, 65535) ?? DEFAULT_PORT;
+  const portExplicit = (v.port ?? env.PORT) !== undefined;
   const ms = (name: string, value: string | undefined) => intFlag(name, value, 1, 24 * 3600 * 1000);
   return {
     dir,
@@ -128,7 +156,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       list: v.list,
       dotfiles: v.dotfiles,
       memoryCacheBytes: intFlag('cache-size', v['cache-size'], 0),
+      cleanUrls: site.rules.cleanUrls,
+      trailingSlash: site.rules.trailingSlash,
+      // The folder's own config file is not part of the site.
+      hide: site.configFile !== undefined && dir !== undefined && path.resolve(site.configFile) === path.resolve(dir, SITE_CONFIG_NAME) ? [SITE_CONFIG_NAME] : [],
     },
+    portExplicit,
+    site: site.rules,
   };
 }
 

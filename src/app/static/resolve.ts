@@ -13,6 +13,7 @@ import { readListing } from './listing.js';
 import type { StaticConfig } from './options.js';
 import { encodeSegments, hasNoExtension, parsePath } from './paths.js';
 import { respond } from './representation.js';
+import { isInternal } from '../with-path.js';
 import { BAD_REQUEST, missingOrThrow, NO_INDEX, NOT_FOUND, textResponse, URI_TOO_LONG } from './responses.js';
 
 export class Resolver {
@@ -68,8 +69,12 @@ export class Resolver {
     return r;
   }
 
-  /** 301 to the canonical URL of `segments` (with the prefix, the query kept, always one leading "/"). */
-  private redirect(req: SluiceRequest, segments: readonly string[], slash: boolean): SluiceResponse {
+  /**
+   * 301 to the canonical URL of `segments` (with the prefix, the query kept, always one leading
+   * "/"), or null for an internal rewrite, whose path is the server's choice (served as it is).
+   */
+  private redirect(req: SluiceRequest, segments: readonly string[], slash: boolean): SluiceResponse | null {
+    if (isInternal(req)) return null;
     let location = this.cfg.prefix + encodeSegments(segments);
     if (slash && segments.length > 0) location += '/';
     if (req.query !== '') location += '?' + req.query;
@@ -84,7 +89,8 @@ export class Resolver {
     if (cfg.prefix !== '') {
       if (raw === cfg.prefix) {
         rel = '/';
-        if (cfg.trailingSlash !== false) return this.redirect(req, [], true);
+        const r = cfg.trailingSlash !== false ? this.redirect(req, [], true) : null;
+        if (r !== null) return r;
       } else if (raw.startsWith(cfg.prefix) && raw.charCodeAt(cfg.prefix.length) === 0x2f /* / */) {
         rel = raw.slice(cfg.prefix.length);
       } else {
@@ -110,8 +116,9 @@ export class Resolver {
       }
       if (!this.inside(real)) return this.notFound();
       if (segments.length > 0) {
-        if (!trailingSlash && cfg.trailingSlash !== false) return this.redirect(req, segments, true);
-        if (trailingSlash && cfg.trailingSlash === false) return this.redirect(req, segments, false);
+        const r = !trailingSlash && cfg.trailingSlash !== false ? this.redirect(req, segments, true)
+          : trailingSlash && cfg.trailingSlash === false ? this.redirect(req, segments, false) : null;
+        if (r !== null) return r;
       }
       const names = cfg.indexNames;
       for (let i = 0; i < names.length; i++) {
@@ -134,11 +141,11 @@ export class Resolver {
     if (st !== undefined && st.isFile() && !trailingSlash) {
       if (cfg.cleanUrls && last !== undefined && last.endsWith('.html')) {
         // /about.html → /about, /docs/index.html → /docs/ (unless that name is something else).
-        if (cfg.indexNames.includes(last)) return this.redirect(req, segments.slice(0, -1), true);
         const bare = [...segments.slice(0, -1), last.slice(0, -5)];
-        if (bare[bare.length - 1] !== '' && (await statOrMissing(base + '/' + bare.join('/'))) === undefined) {
-          return this.redirect(req, bare, cfg.trailingSlash === true);
-        }
+        const r = cfg.indexNames.includes(last) ? this.redirect(req, segments.slice(0, -1), true)
+          : bare[bare.length - 1] !== '' && (await statOrMissing(base + '/' + bare.join('/'))) === undefined
+            ? this.redirect(req, bare, cfg.trailingSlash === true) : null;
+        if (r !== null) return r;
       }
       const e = await cache.loadFile(logical, logical);
       if (e !== null) {
@@ -152,8 +159,9 @@ export class Resolver {
       const e = await cache.loadFile(p, p);
       if (e !== null) {
         // Not remembered for the hot path: a file or folder named `last` would take precedence.
-        if (trailingSlash && cfg.trailingSlash !== true) return this.redirect(req, segments, false);
-        if (!trailingSlash && cfg.trailingSlash === true) return this.redirect(req, segments, true);
+        const r = trailingSlash && cfg.trailingSlash !== true ? this.redirect(req, segments, false)
+          : !trailingSlash && cfg.trailingSlash === true ? this.redirect(req, segments, true) : null;
+        if (r !== null) return r;
         return this.serveEntry(req, e, isHead);
       }
     }
