@@ -10,3 +10,4 @@ export { Router, notFound } from './app/router.js';
 export { serveStatic, type StaticOptions } from './app/static/index.js';
 export { demoSite, SITE_DIR } from './app/site.js';
 export { spawn, configureSpawn, closeSpawnPool } from './threads/spawn.js';
+export { applySiteRules, checkSiteConfig, loadSiteConfig, SiteConfigError, type SiteConfig, type SiteRules } from './app/config/index.js';
