@@ -53,7 +53,10 @@ table{width:100%;border-collapse:collapse}th,td{padding:.45rem .5rem;border-bott
 th{font-weight:600;white-space:nowrap}th a{color:var(--fg);text-decoration:none}th a:hover{color:var(--link)}
 td.name{word-break:break-word}td.name a{color:var(--link);text-decoration:none}td.name a:hover{text-decoration:underline}
 td.size,th.size{text-align:right;white-space:nowrap}td.mtime{white-space:nowrap;color:var(--muted)}td.size{color:var(--muted)}
-tbody tr:hover{background:var(--hover)}.icon{display:inline-block;width:1.4em}
+tbody tr:hover{background:var(--hover)}.icon{display:inline-block;width:1em;height:1em;margin-right:.45em;vertical-align:-.12em;background:no-repeat center/contain}
+.icon.d{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='%2354aeff' d='M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z'/%3E%3C/svg%3E")}
+.icon.f{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='%238c959f' d='M3 1.5A1.5 1.5 0 0 1 4.5 0h5L14 4.5v10a1.5 1.5 0 0 1-1.5 1.5h-8A1.5 1.5 0 0 1 3 14.5z'/%3E%3Cpath fill='%23d1d9e0' d='M9.5 0v3A1.5 1.5 0 0 0 11 4.5h3z'/%3E%3C/svg%3E")}
+.icon.up{background-image:url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='none' stroke='%238c959f' stroke-width='1.6' d='M6 4 2.5 7.5 6 11M3 7.5h6.5a4 4 0 0 1 4 4V14'/%3E%3C/svg%3E")}
 footer{margin-top:1rem;color:var(--muted);font-size:.85rem}
 @media (max-width:34rem){body{padding:.5rem;font-size:14px}th.mtime,td.mtime{display:none}}`;
 
@@ -77,20 +80,20 @@ export function renderListing(prefix: string, segments: readonly string[], entri
   let rows = '';
   if (segments.length > 0) {
     const parent = prefix + segments.slice(0, -1).map((s) => '/' + encodeURIComponent(s)).join('') + '/';
-    rows += `<tr><td class="name"><span class="icon">↩</span><a href="${escapeHtml(parent)}">../</a></td><td class="size"></td><td class="mtime"></td></tr>\n`;
+    rows += `<tr><td class="name"><span class="icon up"></span><a href="${escapeHtml(parent)}">../</a></td><td class="size"></td><td class="mtime"></td></tr>\n`;
   }
   for (const e of entries) {
     const link = base + encodeURIComponent(e.name) + (e.dir ? '/' : '');
     const text = escapeHtml(e.name) + (e.dir ? '/' : '');
     const when = new Date(e.mtimeMs).toISOString();
-    rows += `<tr><td class="name"><span class="icon">${e.dir ? '📁' : '📄'}</span><a href="${escapeHtml(link)}">${text}</a></td>` +
+    rows += `<tr><td class="name"><span class="icon ${e.dir ? 'd' : 'f'}"></span><a href="${escapeHtml(link)}">${text}</a></td>` +
       `<td class="size"${e.dir ? '' : ` title="${e.size} bytes"`}>${e.dir ? '—' : humanSize(e.size)}</td>` +
       `<td class="mtime"><time datetime="${when}">${isoMinute(e.mtimeMs)}</time></td></tr>\n`;
   }
   const count = entries.length === 0 ? 'Empty folder' : `${entries.length} item${entries.length === 1 ? '' : 's'}`;
   return (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">' +
     `<title>${title}</title><style>${STYLE}</style></head><body>\n` +
     `<h1>Index of <nav aria-label="breadcrumbs" style="display:inline">${crumbs}</nav></h1>\n` +
     `<table><thead><tr>${sortLink('name', 'Name')}${sortLink('size', 'Size')}${sortLink('mtime', 'Modified (UTC)')}</tr></thead>\n<tbody>\n${rows}</tbody></table>\n` +

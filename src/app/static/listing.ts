@@ -44,9 +44,12 @@ async function describe(dirPath: string, d: Dirent, inside: (real: string) => bo
 
 export type SortKey = 'name' | 'size' | 'mtime';
 
+// As people expect names sorted: case-insensitive, "file2" before "file10".
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
 /** Folders first, then by `key` (ties by name), ascending or not. */
 export function sortListing(entries: ListingEntry[], key: SortKey, ascending: boolean): ListingEntry[] {
-  const byName = (a: ListingEntry, b: ListingEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const byName = (a: ListingEntry, b: ListingEntry) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const cmp = key === 'size' ? (a: ListingEntry, b: ListingEntry) => a.size - b.size || byName(a, b)
     : key === 'mtime' ? (a: ListingEntry, b: ListingEntry) => a.mtimeMs - b.mtimeMs || byName(a, b)
     : byName;
