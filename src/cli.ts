@@ -89,7 +89,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`sluice: ${signal}: draining ${server.connections} connection(s), up to ${shutdownTimeoutMs} ms`);
+    // Worded like the primary's line with --workers (deadline in seconds).
+    console.log(`sluice: ${signal}: draining ${server.connections} connection(s) (deadline ${shutdownTimeoutMs / 1000} s)`);
     void server.close(shutdownTimeoutMs).then(async () => {
       await closeSpawnPool();
       process.exit(0);
