@@ -108,7 +108,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     // Node's own message for an unknown flag is long (and its quotes are unbalanced).
     const e = err as Error & { code?: string };
     const flag = /'([^']+)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag !== undefined) throw new UsageError(`unknown option ${flag}`);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag !== undefined) throw new UsageError(`Unknown option '${flag}'`);
     throw new UsageError(e.message);
   }
   const v = parsed.values;
