@@ -195,3 +195,23 @@ describe('racy window', () => {
     assert.equal(staticStats(h)!.hits, 0);
   });
 });
+
+describe('OPTIONS * through a Router', () => {
+  test('without a fallback: 200 with the methods the routes take; with a static fallback: its answer', async () => {
+    const { Router } = await import('../src/app/router.js');
+    const app = new Router().get('/a', () => ({ body: 'a' })).post('/b/:id', () => ({ body: 'b' }));
+    const srv = await serve(app.handle, { port: 0 });
+    try {
+      const r = await rawHttp(srv.port, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['allow'], 'GET, HEAD, POST, OPTIONS');
+    } finally {
+      await srv.close(1000);
+    }
+    const t = tree({ 'x.txt': 'x' });
+    const withFiles = new Router().post('/b', () => ({ body: 'b' })).fallback(serveStatic(t.root));
+    const r = await call(withFiles.handle, 'OPTIONS', '*');
+    assert.equal(r.status, 200);
+    assert.equal(header(r, 'allow'), 'GET, HEAD, OPTIONS');
+  });
+});
