@@ -131,7 +131,13 @@ export class Resolver {
         }
       }
       if (cfg.list) {
-        const entries = await readListing(real, cfg.dotfiles, this.inside);
+        let entries;
+        try {
+          entries = await readListing(real, cfg.dotfiles, this.inside);
+        } catch (err) {
+          missingOrThrow('readdir', real, err); // an unreadable folder is "not found"; EMFILE is not
+          return this.notFound();
+        }
         return listingResponse(req, cfg.prefix, segments, entries);
       }
       return this.notFound(NO_INDEX);
