@@ -178,6 +178,7 @@ describe('sluice DIR with sluice.json, over real sockets', { timeout: 60_000 }, 
     assert.equal((await get(s, '/docs/guide')).status, 200);
     assert.equal((await get(s, '/about/')).status, 301, 'clean URL with a slash → without');
     assert.equal((await get(s, '/sluice.json')).status, 404, 'the config file is not served');
+    assert.equal((await get(s, '/SLUICE.json')).status, 404, 'in any case (case-insensitive file systems)');
   });
 
   test('--cors: Access-Control-Allow-Origin everywhere, a preflight answered 204 with what is allowed', T, async () => {

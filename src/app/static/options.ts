@@ -89,7 +89,7 @@ export function resolveOptions(options: StaticOptions): StaticConfig {
     cleanUrls: options.cleanUrls ?? false,
     trailingSlash: options.trailingSlash,
     prefix,
-    hide: new Set(options.hide ?? []),
+    hide: new Set((options.hide ?? []).map((n) => n.toLowerCase())),
     memoryCacheBytes,
     maxCachedFileBytes: Math.min(Math.max(0, options.maxCachedFileBytes ?? 1024 * 1024), memoryCacheBytes),
     precompressed,

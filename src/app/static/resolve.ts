@@ -102,7 +102,8 @@ export class Resolver {
     if (parsed === 414) return URI_TOO_LONG;
     if (parsed === 404) return this.notFound();
     const { segments, trailingSlash } = parsed;
-    if (segments.length === 1 && cfg.hide.has(segments[0]!)) return this.notFound();
+    // Compared without case: on a case-insensitive file system /SLUICE.JSON is the same file.
+    if (segments.length === 1 && cfg.hide.size > 0 && cfg.hide.has(segments[0]!.toLowerCase())) return this.notFound();
     const logical = segments.length === 0 ? rootReal : base + '/' + segments.join('/');
     const st = await statOrMissing(logical);
 
