@@ -7,12 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { demoSite } from './app/site.js';
 import { serveStatic } from './app/static/index.js';
+import { applySiteRules } from './app/config/index.js';
 import { runPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { startAdmin } from './ops/admin.js';
+import { DEFAULT_PORT } from './server/server.js';
+import { freePort, isPortFree, lanLines } from './cli/port.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
 
@@ -22,9 +25,11 @@ function version(): string {
 }
 
 function siteHandler(config: CliConfig): Handler {
-  if (config.dir === undefined) return demoSite({ sleepMs: config.sleepMs });
-  return serveStatic(path.resolve(config.dir), config.static);
+  const inner = config.dir === undefined ? demoSite({ sleepMs: config.sleepMs }) : serveStatic(path.resolve(config.dir), config.static);
+  return applySiteRules(inner, config.site);
 }
+
+const busyNotice = (port: number) => `sluice: port ${DEFAULT_PORT} is in use, so using port ${port} instead (--port chooses one)`;
 
 async function main(): Promise<void> {
   let config;
@@ -55,7 +60,16 @@ async function main(): Promise<void> {
   }
   if (isSupervisor) {
     try {
-      await runPrimary({ workers: config.workers, shutdownTimeoutMs, drainDelayMs: config.drainDelayMs, lifecycle, log: (line) => console.log(line) });
+      // The default port is taken: choose another before forking, so every worker gets the same one.
+      let env: Record<string, string> | undefined;
+      const host = config.serve.host ?? '127.0.0.1';
+      if (!config.portExplicit && !(await isPortFree(host, DEFAULT_PORT))) {
+        const port = await freePort(host);
+        console.log(busyNotice(port));
+        env = { PORT: String(port) };
+      }
+      const at = await runPrimary({ workers: config.workers, shutdownTimeoutMs, drainDelayMs: config.drainDelayMs, lifecycle, log: (line) => console.log(line), env });
+      if (at !== undefined) for (const line of lanLines(host, at.port)) console.log(line);
       adminLine();
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
@@ -71,7 +85,13 @@ async function main(): Promise<void> {
   const handler = siteHandler(config);
   let server;
   try {
-    server = await serve(handler, config.serve);
+    try {
+      server = await serve(handler, config.serve);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || config.portExplicit || cluster.isWorker) throw err;
+      server = await serve(handler, { ...config.serve, port: 0 });
+      console.log(busyNotice(server.port));
+    }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${config.serve.port}: ${e.code ?? e.message}\n`);
@@ -89,7 +109,8 @@ async function main(): Promise<void> {
     lifecycle.to('draining');
     const drain = () => {
       skipDelay = null;
-      console.log(`sluice: ${signal}: draining ${server.connections} connection(s), up to ${shutdownTimeoutMs} ms`);
+      // Worded like the primary's line with --workers (deadline in seconds).
+      console.log(`sluice: ${signal}: draining ${server.connections} connection(s) (deadline ${shutdownTimeoutMs / 1000} s)`);
       void server.close(shutdownTimeoutMs).then(async () => {
         await closeSpawnPool();
         process.exit(0);
@@ -107,6 +128,7 @@ async function main(): Promise<void> {
   // Only now say so: a supervisor that signals as soon as it reads the line must find the
   // handlers in place (before them, SIGTERM's default action kills the process mid-request).
   console.log(`sluice listening on ${server.url}`);
+  for (const line of lanLines(server.host, server.port)) console.log(line);
   adminLine();
   lifecycle.to('serving');
 }

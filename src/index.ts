@@ -14,3 +14,4 @@ export { parseProxyHeader, type ProxyHeader, type ProxyParse, type ProxyAddress 
 export { compileTrust, TrustListError, type TrustPredicate } from './proxy/trust.js';
 export type { ProxyOptions } from './proxy/accept.js';
 export type { ForwardedHeader } from './proxy/forwarded.js';
+export { applySiteRules, checkSiteConfig, loadSiteConfig, SiteConfigError, type SiteConfig, type SiteRules } from './app/config/index.js';

@@ -9,8 +9,8 @@ import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { serveStatic, staticStats, type StaticOptions } from '../src/app/static/index.js';
 import { parsePath } from '../src/app/static/paths.js';
-import { acceptedEncodings, matchesWeak, matchesStrong, parseRange, UNSATISFIABLE, ifRangeMatches } from '../src/app/static/conditional.js';
-import { renderListing } from '../src/app/static/listing.js';
+import { acceptedEncodings, matchesWeak, matchesStrong, parseHttpDate, parseRanges, UNSATISFIABLE, ifRangeMatches } from '../src/app/static/conditional.js';
+import { renderListing } from '../src/app/static/listing-page.js';
 import type { Handler, SluiceResponse } from '../src/http/types.js';
 import {
   CANARY, HOSTILE, HOSTILE_TREE, addHostileLinks, age, fakeReq, header, makeTree, readBody,
@@ -49,7 +49,8 @@ describe('pure helpers', () => {
     assert.deepEqual(parsePath('/' + 'x'.repeat(255), false), { segments: ['x'.repeat(255)], trailingSlash: false });
   });
 
-  test('parseRange', () => {
+  test('parseRanges: one range', () => {
+    const parseRange = (h: string, size: number) => { const r = parseRanges(h, size); return Array.isArray(r) && r.length === 1 ? r[0] : r; };
     assert.deepEqual(parseRange('bytes=0-9', 100), { start: 0, end: 9 });
     assert.deepEqual(parseRange('bytes=90-', 100), { start: 90, end: 99 });
     assert.deepEqual(parseRange('bytes=-10', 100), { start: 90, end: 99 });
@@ -60,13 +61,37 @@ describe('pure helpers', () => {
     assert.equal(parseRange('bytes=100-200', 100), UNSATISFIABLE);
     assert.equal(parseRange('bytes=-0', 100), UNSATISFIABLE);
     assert.equal(parseRange('bytes=99999999999999999999999-', 100), UNSATISFIABLE);
-    assert.equal(parseRange('bytes=0-1,5-6', 100), null); // several → full
     assert.equal(parseRange('bytes=5-1', 100), null); // invalid → ignored
     assert.equal(parseRange('bytes=a-b', 100), null);
     assert.equal(parseRange('bytes=-', 100), null);
     assert.equal(parseRange('items=0-1', 100), null);
     assert.equal(parseRange('bytes 0-1', 100), null);
     assert.equal(parseRange('bytes=0-0', 0), null); // empty file: full (empty) 200
+  });
+
+  test('parseRanges: several ranges are merged when they overlap or touch, kept in order otherwise, and bounded', () => {
+    assert.deepEqual(parseRanges('bytes=0-1,5-6', 100), [{ start: 0, end: 1 }, { start: 5, end: 6 }]);
+    assert.deepEqual(parseRanges('bytes=50-59,0-1', 100), [{ start: 50, end: 59 }, { start: 0, end: 1 }], 'the order asked in');
+    assert.deepEqual(parseRanges('bytes=0-10,5-20,21-30', 100), [{ start: 0, end: 30 }], 'overlapping and adjacent → one');
+    assert.deepEqual(parseRanges('bytes=90-,0-1,-5', 100), [{ start: 90, end: 99 }, { start: 0, end: 1 }]);
+    assert.deepEqual(parseRanges('bytes=0-1,200-300', 100), [{ start: 0, end: 1 }], 'unsatisfiable ones dropped');
+    assert.equal(parseRanges('bytes=200-300,400-', 100), UNSATISFIABLE);
+    assert.equal(parseRanges('bytes=0-1,x', 100), null, 'one malformed spec → the header is ignored');
+    const many = 'bytes=' + Array.from({ length: 17 }, (_, i) => `${i * 3}-${i * 3}`).join(',');
+    assert.equal(parseRanges(many, 100), null, 'more than maxRanges → full 200');
+    const overlapping = 'bytes=' + Array.from({ length: 200 }, () => '0-99').join(',');
+    assert.deepEqual(parseRanges(overlapping, 100), [{ start: 0, end: 99 }], '200 copies of the whole file → one range');
+  });
+
+  test('parseHttpDate: the three HTTP-date forms exactly, nothing else', () => {
+    const t = Date.UTC(1994, 10, 6, 8, 49, 37) / 1000;
+    assert.equal(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT'), t);
+    assert.equal(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT'), t);
+    assert.equal(parseHttpDate('Sun Nov  6 08:49:37 1994'), t);
+    for (const bad of ['sun, 06 nov 1994 08:49:37 gmt', 'Sun, 06 Nov 1994 08:49:37', 'Sun, 6 Nov 1994 08:49:37 GMT',
+      '1994-11-06T08:49:37Z', 'yesterday', 'Sun, 31 Feb 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 25:49:37 GMT', ' Sun, 06 Nov 1994 08:49:37 GMT']) {
+      assert.ok(Number.isNaN(parseHttpDate(bad)), bad);
+    }
   });
 
   test('entity tags and If-Range', () => {
@@ -102,12 +127,12 @@ describe('pure helpers', () => {
   });
 
   test('listing escapes names in text and encodes them in links', () => {
-    const html = renderListing('/a<b>/', [{ name: '<script>x</script>&"\'.txt', dir: false }, { name: 'd ?#%', dir: true }]);
+    const html = renderListing('', ['a<b>'], [{ name: '<script>x</script>&"\'.txt', dir: false, size: 1, mtimeMs: 0 }, { name: 'd ?#%', dir: true, size: 0, mtimeMs: 0 }]);
     assert.ok(!html.includes('<script>'));
     assert.ok(html.includes('Index of /a&#60;b&#62;/'));
-    assert.ok(html.includes('href="./%3Cscript%3Ex%3C%2Fscript%3E%26%22\'.txt"'.replace("'", '&#39;')));
-    assert.ok(html.includes('href="./d%20%3F%23%25/"'));
-    assert.ok(html.includes('href="../"'));
+    assert.ok(html.includes('href="/a%3Cb%3E/%3Cscript%3Ex%3C%2Fscript%3E%26%22\'.txt"'.replace("'", '&#39;')));
+    assert.ok(html.includes('href="/a%3Cb%3E/d%20%3F%23%25/"'));
+    assert.ok(html.includes('href="/">../</a>'));
   });
 });
 
@@ -187,10 +212,20 @@ describe('files', () => {
   });
 
   test('other methods → 405 with Allow', async () => {
-    for (const m of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'get', 'TRACE']) {
+    for (const m of ['POST', 'PUT', 'DELETE', 'PATCH', 'get', 'options', 'TRACE']) {
       const r = await call(h, m, '/a.txt');
       assert.equal(r.status, 405, m);
-      assert.equal(header(r, 'allow'), 'GET, HEAD');
+      assert.equal(header(r, 'allow'), 'GET, HEAD, OPTIONS');
+    }
+  });
+
+  test('OPTIONS (a path or "*") → 200 with Allow and an empty body', async () => {
+    for (const target of ['*', '/a.txt', '/missing']) {
+      const r = await call(h, 'OPTIONS', target);
+      assert.equal(r.status, 200, target);
+      assert.equal(header(r, 'allow'), 'GET, HEAD, OPTIONS');
+      assert.equal(header(r, 'content-length'), '0');
+      assert.equal(r.buf.length, 0);
     }
   });
 
@@ -423,8 +458,8 @@ describe('ranges', () => {
     }
   });
 
-  test('several ranges, other units, malformed → full 200', async () => {
-    for (const range of ['bytes=0-1,5-6', 'bytes=0-1, -2', 'lines=0-1', 'bytes=3-1', 'bytes=x', 'bytes=']) {
+  test('other units, malformed → full 200', async () => {
+    for (const range of ['lines=0-1', 'bytes=3-1', 'bytes=x', 'bytes=', 'bytes=0-1,x']) {
       const r = await get({ range });
       assert.equal(r.status, 200, range);
       assert.equal(r.text, content, range);
@@ -444,10 +479,11 @@ describe('ranges', () => {
     assert.equal(r.text, content);
   });
 
-  test('HEAD with a range', async () => {
+  test('HEAD with a range → 200 describing the whole file (ranges are for GET)', async () => {
     const r = await h(fakeReq('HEAD', '/r.txt', { range: 'bytes=0-4' }));
-    assert.equal(r.status, 206);
-    assert.equal(header(r, 'content-length'), '5');
+    assert.equal(r.status, 200);
+    assert.equal(header(r, 'content-length'), '20');
+    assert.equal(header(r, 'content-range'), undefined);
   });
 });
 
@@ -625,15 +661,15 @@ describe('directory listing', () => {
     const r = await call(h, 'GET', '/');
     assert.equal(r.status, 200);
     assert.equal(header(r, 'content-type'), 'text/html; charset=utf-8');
-    assert.ok(r.text.includes('href="./a.txt"'));
+    assert.ok(r.text.includes('href="/a.txt"'));
     assert.ok(r.text.includes('&#60;b&#62;&#38;.txt'));
-    assert.ok(r.text.includes('href="./%3Cb%3E%26.txt"'));
-    assert.ok(r.text.includes('href="./sp%20ace/"'));
+    assert.ok(r.text.includes('href="/%3Cb%3E%26.txt"'));
+    assert.ok(r.text.includes('href="/sp%20ace/"'));
     assert.ok(!r.text.includes('.secret'));
     assert.ok(!r.text.includes('<b>'));
     const sub = await call(h, 'GET', '/sp%20ace/');
     assert.ok(sub.text.includes('Index of /sp ace/'));
-    assert.ok(sub.text.includes('href="../"'));
+    assert.ok(sub.text.includes('href="/">../</a>'));
     assert.equal((await call(h, 'GET', '/withindex/')).text, 'idx');
   });
 

@@ -50,8 +50,24 @@ export class Router {
     return this;
   }
 
+  /**
+   * `OPTIONS *` (the server as a whole, RFC 9110 §9.3.7): a custom fallback (a static handler)
+   * answers it; else 200 with every method some route takes.
+   */
+  private optionsStar(req: SluiceRequest): SluiceResponse | Promise<SluiceResponse> {
+    if (this.fallbackHandler !== notFound) return this.fallbackHandler(req);
+    const methods = new Set<string>();
+    for (const byMethod of this.exact.values()) for (const m of byMethod.keys()) methods.add(m);
+    for (const p of this.patterns) methods.add(p.method);
+    if (methods.has('GET')) methods.add('HEAD');
+    methods.delete('*');
+    methods.add('OPTIONS');
+    return { status: 200, headers: { Allow: [...methods].join(', '), 'Content-Length': 0 }, body: null };
+  }
+
   /** The router as a handler. */
   readonly handle: Handler = (req: SluiceRequest): SluiceResponse | Promise<SluiceResponse> => {
+    if (req.path === '*') return this.optionsStar(req);
     const byMethod = this.exact.get(req.path);
     if (byMethod !== undefined) {
       const h = byMethod.get(req.method) ?? byMethod.get('*');

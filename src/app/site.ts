@@ -4,9 +4,10 @@
 // routes: /sleep and GET /work?ms=N, the CPU-heavy twin of /sleep (runs on a thread).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Handler, SluiceRequest } from '../http/types.js';
+import type { Handler } from '../http/types.js';
 import { Router } from './router.js';
 import { serveStatic } from './static/index.js';
+import { withPath } from './with-path.js';
 import { workRoute } from './work.js';
 
 /** The site/ folder shipped with the package. */
@@ -25,29 +26,8 @@ export function demoSite(options: DemoSiteOptions = {}): Handler {
   return new Router()
     .get('/sleep', async (req) => {
       await sleep(sleepMs);
-      return files(atPath(req, '/'));
+      return files(withPath(req, '/'));
     })
     .get('/work', workRoute)
     .fallback(files).handle;
-}
-
-/** `req` with another path (the rest — method, headers, body — is the request's own). */
-function atPath(req: SluiceRequest, path: string): SluiceRequest {
-  return {
-    method: req.method,
-    target: path,
-    path,
-    query: '',
-    minorVersion: req.minorVersion,
-    headers: req.headers,
-    params: req.params,
-    remoteAddress: req.remoteAddress,
-    get scheme() { return req.scheme; },
-    get host() { return req.host; },
-    get signal() { return req.signal; },
-    hasBody: req.hasBody,
-    body: () => req.body(),
-    text: () => req.text(),
-    stream: () => req.stream(),
-  };
 }

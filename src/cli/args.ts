@@ -2,8 +2,10 @@
 // tests import it; src/cli.ts is the program that acts on the result.
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StaticOptions } from '../app/static/index.js';
+import { SITE_CONFIG_NAME, SiteConfigError, siteRulesFor, type SiteRules } from '../app/config/index.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
 import { compileTrust, TrustListError } from '../proxy/trust.js';
@@ -43,6 +45,10 @@ Options:
                             CIDRs, loopback, linklocal, private (e.g. 127.0.0.1,10.0.0.0/8,::1)
   --forwarded-header NAME   x-forwarded (default) or forwarded (RFC 7239): which fields the
                             trusted proxies write
+  --clean-urls              /about serves about.html; /about.html redirects to /about
+  --config FILE             site config (headers, redirects, rewrites...; default DIR/sluice.json)
+  --cors                    CORS headers on every response, preflight OPTIONS answered
+  --header 'NAME: VALUE'    add a response header (repeatable)
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -68,7 +74,14 @@ export interface CliConfig {
   drainDelayMs: number;
   /** The admin listener's address, when --admin is given. */
   admin: { host: string; port: number } | undefined;
+  /** Whether the port came from --port or PORT (a busy default port is replaced by a free one). */
+  portExplicit: boolean;
+  /** Site config rules (file + --cors/--header/--clean-urls). */
+  site: SiteRules;
 }
+
+/** Flags that only mean something when a folder is served. */
+const FOLDER_FLAGS = ['compress', 'single', 'list', 'dotfiles', 'cache-control', 'cache-size', 'clean-urls', 'config'] as const;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig | 'help' | 'version' {
   let parsed;
@@ -103,12 +116,20 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'proxy-protocol': { type: 'boolean' },
         'trust-proxy': { type: 'string' },
         'forwarded-header': { type: 'string' },
+        'clean-urls': { type: 'boolean' },
+        config: { type: 'string' },
+        cors: { type: 'boolean' },
+        header: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // Node's own message for an unknown flag is long (and its quotes are unbalanced).
+    const e = err as Error & { code?: string };
+    const flag = /'([^']+)'/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag !== undefined) throw new UsageError(`Unknown option '${flag}'`);
+    throw new UsageError(e.message);
   }
   const v = parsed.values;
   if (v.help) return 'help';
@@ -118,10 +139,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (dir !== undefined) {
     if (!existsSync(dir)) throw new UsageError(`folder not found: ${dir}`);
     if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir}`);
+  } else {
+    const given = FOLDER_FLAGS.find((f) => v[f] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given} only applies to a folder: sluice DIR --${given} (without DIR the demo site is served)`);
+  }
+  let site;
+  try {
+    site = siteRulesFor({ dir, configFile: v.config, cors: v.cors, headers: v.header, cleanUrls: v['clean-urls'] });
+  } catch (err) {
+    if (err instanceof SiteConfigError) throw new UsageError(err.message);
+    throw err;
   }
   const host = v.host ?? env.HOST ?? '127.0.0.1';
   if (host === '' || /[\s/]/.test(host)) throw new UsageError(`--host is not a valid address: "${host}"`);
   const port = intFlag('port', v.port ?? env.PORT, 0, 65535) ?? DEFAULT_PORT;
+  const portExplicit = (v.port ?? env.PORT) !== undefined;
   const ms = (name: string, value: string | undefined) => intFlag(name, value, 1, 24 * 3600 * 1000);
   return {
     dir,
@@ -151,9 +183,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       list: v.list,
       dotfiles: v.dotfiles,
       memoryCacheBytes: intFlag('cache-size', v['cache-size'], 0),
+      cleanUrls: site.rules.cleanUrls,
+      trailingSlash: site.rules.trailingSlash,
+      // The folder's own config file is not part of the site.
+      hide: site.configFile !== undefined && dir !== undefined && path.resolve(site.configFile) === path.resolve(dir, SITE_CONFIG_NAME) ? [SITE_CONFIG_NAME] : [],
     },
     admin: v.admin === undefined ? undefined : parseHostPort('admin', v.admin),
     drainDelayMs: intFlag('drain-delay', v['drain-delay'], 0, 3600 * 1000) ?? 0,
+    portExplicit,
+    site: site.rules,
   };
 }
 

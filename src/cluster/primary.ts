@@ -75,6 +75,8 @@ export interface PrimaryOptions {
   drainDelayMs?: number;
   /** Moved to 'serving' once every worker listens and to 'draining' on SIGTERM/SIGINT; its workersUp is kept current. */
   lifecycle?: Lifecycle;
+  /** Extra environment for the workers (the CLI passes PORT when it chose a free port). */
+  env?: Record<string, string>;
 }
 
 /** runPrimary's rejection when a worker fails to start: `exitCode` is that worker's (e.g. 2 for a port in use). */
@@ -116,11 +118,11 @@ interface Tracked {
 
 /**
  * Forks the workers, prints the start-up line once, supervises, handles SIGTERM/SIGINT/SIGHUP.
- * Resolves once every worker listens and the start-up line is printed; rejects (after stopping
+ * Resolves (with the address) once every worker listens and the start-up line is printed; rejects (after stopping
  * the workers) if one of them fails to start. The process then belongs to the supervisor: on
  * SIGTERM/SIGINT it drains the workers and exits 0.
  */
-export async function runPrimary(options: PrimaryOptions): Promise<void> {
+export async function runPrimary(options: PrimaryOptions): Promise<{ address: string; port: number } | undefined> {
   if (!cluster.isPrimary) throw new Error('runPrimary: call it in the cluster primary');
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`runPrimary: workers must be an integer >= 1, got ${options.workers}`);
   const log = options.log;
@@ -144,7 +146,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   let restartAgain = false;
 
   function fork(): Worker {
-    const w = cluster.fork();
+    const w = cluster.fork(options.env);
     const t: Tracked = { exited: new Promise((resolve) => w.once('exit', () => resolve())), listening: false };
     tracked.set(w, t);
     w.once('listening', () => { t.listening = true; countWorkersUp(); });
@@ -358,6 +360,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const host = address.includes(':') ? `[${address}]` : address;
   log(`sluice listening on http://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'})`);
   lifecycle?.to('serving');
+  return { address, port };
 }
 
 /**

@@ -1,11 +1,42 @@
 // HTTP semantics helpers for the static handler: entity tags, dates, Range and Accept-Encoding.
 // Pure functions (no I/O), unit-tested directly.
 
-/** Seconds since the epoch of an HTTP date (IMF-fixdate, RFC 850 or asctime), or NaN. */
+const DAYS = 'Mon|Tue|Wed|Thu|Fri|Sat|Sun';
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MON = MONTHS.join('|');
+// The three HTTP-date forms of RFC 9110 §5.6.7, exactly (case-sensitive, single spaces, GMT).
+const IMF_FIXDATE = new RegExp(`^(?:${DAYS}), (\\d{2}) (${MON}) (\\d{4}) (\\d{2}):(\\d{2}):(\\d{2}) GMT$`);
+const RFC850 = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-(${MON})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) GMT$`);
+const ASCTIME = new RegExp(`^(?:${DAYS}) (${MON}) ( \\d|\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) (\\d{4})$`);
+
+function utcSeconds(year: number, month: string, day: number, h: number, m: number, s: number): number {
+  const mon = MONTHS.indexOf(month);
+  if (day < 1 || h > 23 || m > 59 || s > 60) return NaN;
+  const ms = Date.UTC(year, mon, day, h, m, s);
+  if (new Date(ms).getUTCDate() !== day) return NaN; // 31 Feb
+  return Math.floor(ms / 1000);
+}
+
+/**
+ * Seconds since the epoch of an HTTP-date, or NaN. Only the three forms RFC 9110 defines
+ * (IMF-fixdate, RFC 850, asctime), exactly: anything else ("yesterday", a lower-case date, an
+ * ISO date) is not a valid HTTP-date, and a conditional header holding one is ignored.
+ */
 export function parseHttpDate(value: string): number {
   if (value === lastDateString) return lastDateSeconds;
-  const ms = Date.parse(value);
-  const s = Number.isNaN(ms) ? NaN : Math.floor(ms / 1000);
+  let s = NaN;
+  let m = IMF_FIXDATE.exec(value);
+  if (m !== null) {
+    s = utcSeconds(Number(m[3]), m[2]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  } else if ((m = RFC850.exec(value)) !== null) {
+    // Two-digit year: the most recent year with those digits that is not more than 50 years ahead.
+    const now = new Date().getUTCFullYear();
+    let year = Math.floor(now / 100) * 100 + Number(m[3]);
+    if (year > now + 50) year -= 100;
+    s = utcSeconds(year, m[2]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  } else if ((m = ASCTIME.exec(value)) !== null) {
+    s = utcSeconds(Number(m[6]), m[1]!, Number(m[2]!.trim()), Number(m[3]), Number(m[4]), Number(m[5]));
+  }
   lastDateString = value;
   lastDateSeconds = s;
   return s;
@@ -81,40 +112,65 @@ export interface ByteRange {
 /** Unsatisfiable (answer 416 with Content-Range: bytes *\/size). */
 export const UNSATISFIABLE = 'unsatisfiable' as const;
 
+/** More range-specs than this in one header are not even looked at (full 200). */
+const MAX_SPECS = 256;
+
 /**
- * Parses a Range header against a representation of `size` bytes. Returns the single range to
- * serve, UNSATISFIABLE, or null to ignore the header and send the full 200: another unit, a
- * malformed value, several ranges (multipart/byteranges is not supported: the full document is
- * smaller than the sum of its parts plus boundaries in the common case), or an empty file.
+ * Parses a Range header against a representation of `size` bytes. Returns the ranges to serve
+ * (one or more), UNSATISFIABLE, or null to ignore the header and send the full 200: another
+ * unit, a malformed value, an empty file, or more than `maxRanges` ranges once merged.
+ *
+ * Several ranges (RFC 9110 §14.2, §14.6): overlapping or adjacent ones are merged (so a client
+ * cannot make us send the same bytes many times over, the denial-of-service note of §14.2), the
+ * rest keep the order they were asked in; unsatisfiable ones are dropped, and if none is left the
+ * answer is 416.
  */
-export function parseRange(header: string, size: number): ByteRange | typeof UNSATISFIABLE | null {
+export function parseRanges(header: string, size: number, maxRanges = 16): ByteRange[] | typeof UNSATISFIABLE | null {
   const eq = header.indexOf('=');
   if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== 'bytes') return null;
   const specs = header.slice(eq + 1).split(',');
-  let spec: string | undefined;
+  if (specs.length > MAX_SPECS) return null;
+  const ranges: ByteRange[] = [];
+  let any = false;
   for (const s of specs) {
     const t = s.trim();
     if (t === '') continue;
-    if (spec !== undefined) return null; // several ranges → full document
-    spec = t;
+    const m = /^(\d*)[ \t]*-[ \t]*(\d*)$/.exec(t);
+    if (!m) return null;
+    const [, a, b] = m as unknown as [string, string, string];
+    if (a === '' && b === '') return null;
+    any = true;
+    if (a === '') {
+      const n = Number(b);
+      if (n > 0 && size > 0) ranges.push({ start: Math.max(0, size - n), end: size - 1 });
+      continue;
+    }
+    const start = Number(a);
+    const end = b === '' ? Infinity : Number(b);
+    if (end < start) return null; // invalid range-spec: ignore the header
+    if (start < size) ranges.push({ start, end: Math.min(end, size - 1) });
   }
-  if (spec === undefined) return null;
-  const m = /^(\d*)[ \t]*-[ \t]*(\d*)$/.exec(spec);
-  if (!m) return null;
-  const [, a, b] = m as unknown as [string, string, string];
-  if (size === 0) return null;
-  if (a === '') {
-    if (b === '') return null;
-    const n = Number(b);
-    if (n === 0) return UNSATISFIABLE;
-    return { start: Math.max(0, size - n), end: size - 1 };
+  if (!any || size === 0) return null;
+  if (ranges.length === 0) return UNSATISFIABLE;
+  const merged = ranges.length === 1 ? ranges : coalesce(ranges);
+  return merged.length > maxRanges ? null : merged;
+}
+
+/** Merges overlapping and adjacent ranges; each merged range takes the place of its first member. */
+function coalesce(ranges: ByteRange[]): ByteRange[] {
+  const order = ranges.map((r, i) => ({ r, i })).sort((x, y) => x.r.start - y.r.start);
+  const groups: { start: number; end: number; first: number }[] = [];
+  for (const { r, i } of order) {
+    const g = groups[groups.length - 1];
+    if (g !== undefined && r.start <= g.end + 1) {
+      if (r.end > g.end) g.end = r.end;
+      if (i < g.first) g.first = i;
+    } else {
+      groups.push({ start: r.start, end: r.end, first: i });
+    }
   }
-  const start = Number(a);
-  let end = b === '' ? Infinity : Number(b);
-  if (end < start) return null; // invalid range-spec: ignore the header
-  if (start >= size) return UNSATISFIABLE;
-  if (end >= size) end = size - 1;
-  return { start, end };
+  groups.sort((x, y) => x.first - y.first);
+  return groups.map(({ start, end }) => ({ start, end }));
 }
 
 export type Encoding = 'br' | 'gzip';

@@ -1,4 +1,6 @@
-// HTML directory listing (option `list`): names HTML-escaped in text, URL-encoded in links.
+// Reading a folder for its listing (option `list`): names, kinds, sizes and modification times.
+// Dotfiles are left out unless `dotfiles`; so are symlinks that lead out of the root or nowhere
+// (they would only 404), and anything that is neither a file nor a folder.
 import { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
 
@@ -9,45 +11,47 @@ export function escapeHtml(s: string): string {
 export interface ListingEntry {
   name: string;
   dir: boolean;
+  /** Bytes (0 for folders). */
+  size: number;
+  mtimeMs: number;
 }
 
-/** Reads a directory; dotfiles are left out unless `dotfiles`. Directories first, then by name. */
-export async function readListing(dirPath: string, dotfiles: boolean): Promise<ListingEntry[]> {
+/** Stats run in batches of this many, so a huge folder does not open the thread pool's floodgates. */
+const BATCH = 64;
+
+export async function readListing(dirPath: string, dotfiles: boolean, inside: (real: string) => boolean): Promise<ListingEntry[]> {
   const dirents: Dirent[] = await fsp.readdir(dirPath, { withFileTypes: true });
+  const wanted = dirents.filter((d) => dotfiles || !d.name.startsWith('.'));
   const out: ListingEntry[] = [];
-  for (const d of dirents) {
-    if (!dotfiles && d.name.startsWith('.')) continue;
-    let dir = d.isDirectory();
-    if (d.isSymbolicLink()) {
-      try {
-        dir = (await fsp.stat(path.join(dirPath, d.name))).isDirectory();
-      } catch {
-        continue; // dangling link: leave it out
-      }
-    }
-    out.push({ name: d.name, dir });
+  for (let i = 0; i < wanted.length; i += BATCH) {
+    const batch = await Promise.all(wanted.slice(i, i + BATCH).map((d) => describe(dirPath, d, inside)));
+    for (const e of batch) if (e !== null) out.push(e);
   }
-  out.sort((a, b) => (a.dir !== b.dir ? (a.dir ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return out;
 }
 
-/** The listing page for `urlPath` (decoded, ends with "/"). */
-export function renderListing(urlPath: string, entries: readonly ListingEntry[]): string {
-  const title = `Index of ${escapeHtml(urlPath)}`;
-  let rows = '';
-  if (urlPath !== '/') rows += '<li><a href="../">../</a></li>\n';
-  for (const e of entries) {
-    const href = encodeURIComponent(e.name) + (e.dir ? '/' : '');
-    const text = escapeHtml(e.name) + (e.dir ? '/' : '');
-    // "./" keeps a name such as "a:b" from being read as a URL scheme (encodeURIComponent already
-    // escapes ":", this is belt and braces).
-    rows += `<li><a href="./${escapeHtml(href)}">${text}</a></li>\n`;
+async function describe(dirPath: string, d: Dirent, inside: (real: string) => boolean): Promise<ListingEntry | null> {
+  const p = path.join(dirPath, d.name);
+  try {
+    if (d.isSymbolicLink() && !inside(await fsp.realpath(p))) return null;
+    const st = await fsp.stat(p);
+    if (!st.isFile() && !st.isDirectory()) return null;
+    return { name: d.name, dir: st.isDirectory(), size: st.isDirectory() ? 0 : st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return null; // dangling link, or gone meanwhile
   }
-  return (
-    '<!doctype html>\n<html><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width">' +
-    `<title>${title}</title>` +
-    '<style>body{font-family:system-ui,sans-serif;margin:2em}li{font-family:monospace;line-height:1.6}</style>' +
-    `</head><body>\n<h1>${title}</h1>\n<ul>\n${rows}</ul>\n</body></html>\n`
-  );
+}
+
+export type SortKey = 'name' | 'size' | 'mtime';
+
+// As people expect names sorted: case-insensitive, "file2" before "file10".
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/** Folders first, then by `key` (ties by name), ascending or not. */
+export function sortListing(entries: ListingEntry[], key: SortKey, ascending: boolean): ListingEntry[] {
+  const byName = (a: ListingEntry, b: ListingEntry) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const cmp = key === 'size' ? (a: ListingEntry, b: ListingEntry) => a.size - b.size || byName(a, b)
+    : key === 'mtime' ? (a: ListingEntry, b: ListingEntry) => a.mtimeMs - b.mtimeMs || byName(a, b)
+    : byName;
+  return entries.sort((a, b) => (a.dir !== b.dir ? (a.dir ? -1 : 1) : ascending ? cmp(a, b) : cmp(b, a)));
 }
