@@ -9,6 +9,7 @@ import { demoSite } from './app/site.js';
 import { serveStatic } from './app/static/index.js';
 import { runPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
+import { workerListenOptions } from './cluster/listen-mode.js';
 import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
@@ -54,7 +55,8 @@ async function main(): Promise<void> {
   const handler = siteHandler(config);
   let server;
   try {
-    server = await serve(handler, config.serve);
+    // A cluster worker listens the way its primary chose (its own socket under reusePort).
+    server = await serve(handler, cluster.isWorker ? { ...config.serve, ...(await workerListenOptions()) } : config.serve);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${config.serve.port}: ${e.code ?? e.message}\n`);
