@@ -108,7 +108,7 @@ test('a worker killed with SIGKILL under load is replaced and the service recove
     assert.deepEqual(late.map((f) => f.error), [], 'no failures later than 2 s after the kill');
     assert.ok(traffic.failures().length <= 10, `failures: ${describeFailures(traffic.failures())}`);
     assert.ok(traffic.outcomes.some((o) => o.ok && o.at > killedAt && before.has(o.pid) && o.pid !== victim), 'the other worker kept answering');
-    assert.ok(replacedAfter < 3000, `replacement answered after ${replacedAfter} ms`);
+    assert.ok(replacedAfter < 5000, `replacement answered after ${replacedAfter} ms`);
     assert.match(app.output(), new RegExp(`worker ${victim} was killed by SIGKILL; starting a replacement`));
   } finally {
     await traffic.stop();
