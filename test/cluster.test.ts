@@ -84,7 +84,7 @@ test('requests are served by more than one worker process; one start-up line', {
     assert.ok(!pids.has(app.proc.pid!), 'the primary serves no requests');
     const lines = app.output().split('\n').filter((l) => l.includes('listening on'));
     assert.equal(lines.length, 1, app.output());
-    assert.match(lines[0]!, /^sluice listening on http:\/\/127\.0\.0\.1:\d+\/ \(2 workers\)$/);
+    assert.match(lines[0]!, /^sluice listening on http:\/\/127\.0\.0\.1:\d+\/ \(2 workers(, reusePort)?\)$/);
   } finally {
     assert.equal(await app.stop(), 0);
   }
