@@ -527,7 +527,7 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === '4') t += 2 * f.rounds * 6;
     if (s === '5') t += 2 * per(servers) + 3;
     if (s === '6') t += per(3);
-    if (s === '7') t += 8 * servers * (f.rounds * Math.min(f.durationS, 3) + 1) + 10;
+    if (s === '7') t += 8 * servers * (f.rounds * (Math.min(f.durationS, 3) + 1) + 1) + 10;
     if (s === '8') t += 2 * 3 * (f.rounds * Math.min(f.durationS, 3) + 1) + 10;
   }
   return t;

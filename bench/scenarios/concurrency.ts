@@ -36,8 +36,32 @@ const HOST = '127.0.0.1';
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 export const CONNECTION_COUNTS = [256, 1024, 4096, 16384];
-/** Each measurement stays short: the family runs 8 × 3 servers × rounds of them. */
+/**
+ * Each measurement stays short: the family runs 8 × 3 servers × rounds of them. From 4,096
+ * connections on, wrk spends the first seconds connecting (a burst beyond the accept queue is
+ * retried by the clients' SYN timers, 1 s, then 3 s), so those get a little longer.
+ */
 const MAX_DURATION_S = 3;
+const durationFor = (connections: number, asked: number) => Math.min(asked, MAX_DURATION_S) + (connections >= 4096 ? 2 : 0);
+
+/**
+ * Local ports free for new connections to one address: the ephemeral range minus the sockets in
+ * TIME_WAIT (a run with a new connection per request leaves thousands for 60 s), or null.
+ */
+export function freeEphemeralPorts(): number | null {
+  try {
+    const [lo, hi] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    let timeWait = 0;
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      try {
+        for (const line of fs.readFileSync(f, 'latin1').split('\n')) if (line.split(/\s+/)[4] === '06') timeWait++;
+      } catch { /* no IPv6 */ }
+    }
+    return hi! - lo! + 1 - timeWait;
+  } catch {
+    return null;
+  }
+}
 
 /** TcpExt ListenDrops + ListenOverflows from /proc/net/netstat (0 where there is none). */
 export function listenDrops(): number {
@@ -71,7 +95,6 @@ async function measure(
   spec: Array<{ connections: number; pipeline: number; headers?: Record<string, string>; path: string; cpus: string | null }>,
 ): Promise<void> {
   const running = new Map<string, RunningServer>();
-  const durationS = Math.min(ctx.durationS, MAX_DURATION_S);
   try {
     for (const d of defs) {
       try { running.set(d.name, await d.start()); } catch (err) {
@@ -88,9 +111,11 @@ async function measure(
           if (r.status !== 'ok') continue;
           ctx.progress(`[${sc.id}] round ${round + 1}/${ctx.rounds} ${name}`);
           const before = listenDrops();
+          const free = freeEphemeralPorts();
+          if (free !== null && free < s.connections) r.notes.push(`round ${round + 1}: only ${free} local ports free (the rest in TIME_WAIT) for ${s.connections} connections`);
           try {
             const l = await ctx.loadgen.run({
-              url: srv.url + s.path, connections: s.connections, durationS, pipeline: s.pipeline,
+              url: srv.url + s.path, connections: s.connections, durationS: durationFor(s.connections, ctx.durationS), pipeline: s.pipeline,
               headers: s.headers, timeoutS: 2, cpus: s.cpus,
             });
             r.rounds.push({
@@ -148,7 +173,7 @@ export async function runPlaintextFamily(ctx: ConcurrencyContext): Promise<Scena
       if (connections + 64 > limits.soft) { skipped.push(`${id} (${connections} connections)`); continue; }
       scenarios.push(scenario(id, `plaintext, ${connections.toLocaleString('en-US')} connections${pipeline > 1 ? `, pipelined ${pipeline} deep` : ''}`,
         `${ctx.loadgen.name} -t1 -c${connections}${pipeline > 1 ? ` pipelined ${pipeline}` : ''} --timeout 2s, ` +
-        `${ctx.rounds} × ${Math.min(ctx.durationS, MAX_DURATION_S)} s per server, server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; ` +
+        `${ctx.rounds} × ${durationFor(connections, ctx.durationS)} s per server, server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; ` +
         `descriptor limits soft ${limits.soft}, hard ${limits.hard}; listen drops are system-wide`));
       specs.push({ connections, pipeline, path: '/plaintext', cpus: LOAD_CPU });
     }
@@ -170,7 +195,7 @@ export async function runTwoWorkerFamily(ctx: ConcurrencyContext): Promise<Scena
     const app = { root: path.resolve(ctx.site), index: 'hello.html' };
     defs.push({ name: 'nginx (2 workers)', start: () => startNginxWith('nginx (2 workers)', bin, (dir, port) => writeNginxAppConfig({ dir, host: HOST, port, workers: 2, app }), null, HOST) });
   }
-  const how = (extra: string) => `${ctx.loadgen.name} -t1 -c50${extra}, GET /, ${ctx.rounds} × ${Math.min(ctx.durationS, MAX_DURATION_S)} s per server, ` +
+  const how = (extra: string) => `${ctx.loadgen.name} -t1 -c50${extra}, GET /, ${ctx.rounds} × ${durationFor(50, ctx.durationS)} s per server, ` +
     `unpinned (servers and wrk share the cores); nginx with reuseport; Node ${process.version}`;
   const scenarios = [
     scenario('8a', 'GET / keep-alive, 50 connections, 2 workers', how('')),
