@@ -113,8 +113,8 @@ class Wrk implements LoadGenerator {
     if (!m) throw new Error(`wrk gave no result (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${r.stdout}${r.stderr}`);
     const j = JSON.parse(m[1]!) as Record<string, number>;
     const dur = j.duration_us! / 1e6;
-    // No request completed (every connection still connecting or timed out): wrk's percentiles are garbage then.
-    const ms = (us: number | undefined) => (j.requests! > 0 ? us! / 1000 : NaN);
+    // With no latency sample (no request, or no pipelined batch, completed) wrk's percentiles are garbage.
+    const ms = (us: number | undefined) => (j.requests! > 0 && us! > 0 ? us! / 1000 : NaN);
     return {
       rps: j.requests! / dur,
       requests: j.requests!,
