@@ -2,7 +2,7 @@
 // re-runs process.argv[1] with the same arguments), serves no requests itself, and supervises:
 //
 //   - start-up: waits until every worker listens, then prints ONE line,
-//     `sluice listening on http://HOST:PORT/ (N workers)`. A worker that exits before it listens
+//     `sluice listening on http://HOST:PORT/ (N workers[, reusePort])`. A worker that exits before it listens
 //     (port in use, bad root...) fails the start-up: the others are stopped and runPrimary rejects.
 //   - a worker that dies is replaced at once. One that keeps dying (it dies again less than
 //     STABLE_MS = 10 s after it started listening, or before listening) is restarted with
