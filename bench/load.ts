@@ -27,8 +27,13 @@ export interface LoadResult {
   /** Milliseconds. With pipelining, wrk measures a batch of `pipeline` requests. */
   p50: number;
   p99: number;
+  max: number;
   /** Socket errors and time-outs. */
   errors: number;
+  /** Requests without an answer within the per-request time-out. */
+  timeouts: number;
+  /** connect, read and write errors (resets, refusals). */
+  socketErrors: number;
   /** Responses with a status outside 2xx/3xx. */
   non2xx: number;
 }
@@ -108,14 +113,19 @@ class Wrk implements LoadGenerator {
     if (!m) throw new Error(`wrk gave no result (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${r.stdout}${r.stderr}`);
     const j = JSON.parse(m[1]!) as Record<string, number>;
     const dur = j.duration_us! / 1e6;
+    // With no latency sample (no request, or no pipelined batch, completed) wrk's percentiles are garbage.
+    const ms = (us: number | undefined) => (j.requests! > 0 && us! > 0 ? us! / 1000 : NaN);
     return {
       rps: j.requests! / dur,
       requests: j.requests!,
       durationS: dur,
       bytesPerSec: j.bytes! / dur,
-      p50: j.p50_us! / 1000,
-      p99: j.p99_us! / 1000,
+      p50: ms(j.p50_us),
+      p99: ms(j.p99_us),
+      max: ms(j.max_us),
       errors: j.connect! + j.read! + j.write! + j.timeout!,
+      timeouts: j.timeout!,
+      socketErrors: j.connect! + j.read! + j.write!,
       non2xx: j.status!,
     };
   }
@@ -142,7 +152,7 @@ class Autocannon implements LoadGenerator {
     if (!line) throw new Error(`autocannon gave no result (exit ${r.code}):\n${r.stdout}${r.stderr}`);
     const j = JSON.parse(line) as {
       duration: number; requests: { total: number }; throughput: { total: number };
-      latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number;
+      latency: { p50: number; p99: number; max: number }; errors: number; timeouts: number; non2xx: number;
     };
     const dur = j.duration;
     return {
@@ -152,7 +162,10 @@ class Autocannon implements LoadGenerator {
       bytesPerSec: j.throughput.total / dur,
       p50: j.latency.p50,
       p99: j.latency.p99,
+      max: j.latency.max,
       errors: j.errors + j.timeouts,
+      timeouts: j.timeouts,
+      socketErrors: j.errors,
       non2xx: j.non2xx,
     };
   }

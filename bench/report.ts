@@ -57,6 +57,15 @@ function sum(r: ServerResult, metric: string): number | undefined {
 interface Table { header: string[]; rows: string[][]; right: boolean[] }
 
 function scenarioTable(sc: ScenarioResult): Table {
+  if (sc.kind === 'concurrency') {
+    const header = ['server', 'req/s (median)', 'min–max', 'p50 ms', 'p99 ms', 'max ms', 'time-outs', 'socket errors', 'listen drops'];
+    const rows = sc.servers.map((r) => r.status !== 'ok'
+      ? [r.server, r.status, '', '', '', '', '', '', '']
+      : [r.server, fmtInt(r.summary.rps?.median), spread(r.summary.rps, fmtShort), fmtMs(r.summary.p50?.median),
+        fmtMs(r.summary.p99?.median), fmtMs(r.summary.max?.median), fmtInt(sum(r, 'timeouts')), fmtInt(sum(r, 'socketErrors')),
+        fmtInt(sum(r, 'listenDrops'))]);
+    return { header, rows, right: [false, true, true, true, true, true, true, true, true] };
+  }
   if (sc.kind === 'rps') {
     const header = ['server', 'req/s (median)', 'min–max', 'p50 ms', 'p99 ms', 'MB/s', 'errors', 'non-2xx'];
     const rows = sc.servers.map((r) => r.status !== 'ok'
@@ -80,7 +89,7 @@ function scenarioTable(sc: ScenarioResult): Table {
 function ratioLine(sc: ScenarioResult): string {
   const parts = Object.entries(sc.ratios).map(([k, v]) => `${k} ${fmtRatio(v)}`);
   if (parts.length === 0) return '';
-  const what = sc.kind === 'rps' ? 'req/s' : 'time until all answered (lower is better)';
+  const what = sc.kind !== 'sleep' ? 'req/s' : 'time until all answered (lower is better)';
   return `ratios of the medians (${what}): ${parts.join(', ')}`;
 }
 

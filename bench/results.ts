@@ -23,8 +23,9 @@ export interface ScenarioResult {
   /**
    * 'rps': metrics rps, p50, p99 (ms), errors, non2xx, mbPerSec.
    * 'sleep': metrics totalS, answered, errors, peakRssMb, idleRssMb, p50, p99 (ms), connectAllS.
+   * 'concurrency': rps, p50, p99, max (ms), timeouts, socketErrors, non2xx, listenDrops (bench/scenarios/concurrency.ts).
    */
-  kind: 'rps' | 'sleep';
+  kind: 'rps' | 'sleep' | 'concurrency';
   /** How the load was applied (connections, pipelining, headers, pinning). */
   method: string;
   servers: ServerResult[];
@@ -41,6 +42,7 @@ export interface BenchResults {
     cpu: string;
     cores: number;
     memoryGiB: number;
+    /** process.version of the Node that ran the harness and the servers. */
     node: string;
     os: string;
     loadGenerator: string;
@@ -68,7 +70,7 @@ export function summarize(rounds: Record<string, number>[]): Record<string, Spre
 
 /** The metric a scenario is ranked by, and whether higher is better. */
 export function headline(kind: ScenarioResult['kind']): { metric: string; label: string; higherIsBetter: boolean } {
-  return kind === 'rps'
+  return kind === 'rps' || kind === 'concurrency'
     ? { metric: 'rps', label: 'req/s', higherIsBetter: true }
     : { metric: 'totalS', label: 's until all answered', higherIsBetter: false };
 }

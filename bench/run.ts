@@ -10,6 +10,8 @@
 //   4  10,000 concurrent GET /sleep (1 s sleep)      time until all answered, errors, server peak RSS
 //   5  static files, 4 KiB and 10 MiB (sluice DIR)   req/s (reported "not available yet" while sluice lacks it)
 //   6  CPU: /work?ms=20, --workers 1 vs --workers 2  req/s and the ratio
+//   7  plaintext at 256 … 16,384 connections, plain and pipelined (bench/scenarios/concurrency.ts)
+//   8  --workers 2 vs nginx with 2 workers: keep-alive and a new connection per request (same file)
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), rounds interleave the servers,
 // results are medians with min–max. Every child process is killed on exit, on error and on SIGINT.
 import fs from 'node:fs';
@@ -26,11 +28,12 @@ import { startNodeServer, startNginx, type RunningServer } from './servers.js';
 import { summarize, headline, type BenchResults, type ScenarioResult, type ServerResult } from './results.js';
 import { terminalReport, writeDocs } from './report.js';
 import type { SleepClientResult } from './sleep-client.js';
+import { runPlaintextFamily, runTwoWorkerFamily, type ConcurrencyContext } from './scenarios/concurrency.js';
 
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const HOST = '127.0.0.1';
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6'];
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8'];
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -313,8 +316,8 @@ async function runRpsGroup(ctx: Ctx, group: RpsScenario[]): Promise<ScenarioResu
           try {
             const r = await ctx.loadgen.run(spec(a.srv.url + sc.path, ctx.flags.durationS));
             a.result.rounds.push({
-              rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, non2xx: r.non2xx,
-              mbPerSec: r.bytesPerSec / 1e6, requests: r.requests,
+              rps: r.rps, p50: r.p50, p99: r.p99, max: r.max, errors: r.errors, timeouts: r.timeouts,
+              socketErrors: r.socketErrors, non2xx: r.non2xx, mbPerSec: r.bytesPerSec / 1e6, requests: r.requests,
             });
           } catch (err) {
             a.result.notes.push(`round ${round + 1}: load generator failed: ${firstLine(err)}`);
@@ -496,6 +499,12 @@ function scenarioGroups(ctx: Ctx): Array<() => Promise<ScenarioResult[]>> {
       ],
     }]));
   }
+  const cc = (): ConcurrencyContext => ({
+    loadgen: ctx.loadgen, nginxBin: ctx.flags.nginx ? ctx.nginxBin : null, cli: ctx.flags.cli, site: ctx.flags.site,
+    rounds: ctx.flags.rounds, durationS: ctx.flags.durationS, progress,
+  });
+  if (want('7')) groups.push(() => runPlaintextFamily(cc()));
+  if (want('8')) groups.push(() => runTwoWorkerFamily(cc()));
   return groups;
 }
 
@@ -518,6 +527,8 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === '4') t += 2 * f.rounds * 6;
     if (s === '5') t += 2 * per(servers) + 3;
     if (s === '6') t += per(3);
+    if (s === '7') t += 8 * servers * (f.rounds * (Math.min(f.durationS, 3) + 1) + 1) + 10;
+    if (s === '8') t += 2 * 3 * (f.rounds * Math.min(f.durationS, 3) + 1) + 10;
   }
   return t;
 }

@@ -91,10 +91,18 @@ export function startNodeServer(
 export interface NginxSite { root: string; index: string; notFoundPage?: string }
 
 /** Starts `nginx -c CONF -g 'daemon off;'` on a free port; resolves once it accepts connections. */
-export async function startNginx(name: string, bin: string, site: NginxSite, cpus: string | null, host = '127.0.0.1'): Promise<RunningServer> {
+export function startNginx(name: string, bin: string, site: NginxSite, cpus: string | null, host = '127.0.0.1'): Promise<RunningServer> {
+  return startNginxWith(name, bin, (dir, port) =>
+    writeNginxConfig({ dir, host, port, root: path.resolve(site.root), index: site.index, notFoundPage: site.notFoundPage }), cpus, host);
+}
+
+/** The same with a configuration of the caller's: `writeConf(dir, port)` writes it into `dir` and returns its path. */
+export async function startNginxWith(
+  name: string, bin: string, writeConf: (dir: string, port: number) => string, cpus: string | null, host = '127.0.0.1',
+): Promise<RunningServer> {
   const dir = makeTempDir('sluice-bench-nginx-');
   const port = await freePort(host);
-  const conf = writeNginxConfig({ dir, host, port, root: path.resolve(site.root), index: site.index, notFoundPage: site.notFoundPage });
+  const conf = writeConf(dir, port);
   const [cmd, argv] = pinned(cpus, bin, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;']);
   const proc = spawnTracked(cmd, argv);
   const out = capture(proc);

@@ -10,11 +10,11 @@ import { serveStatic } from './app/static/index.js';
 import { applySiteRules } from './app/config/index.js';
 import { runPrimary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
+import { workerListenOptions } from './cluster/listen-mode.js';
 import type { Handler } from './http/types.js';
-import { serve } from './server/server.js';
+import { DEFAULT_PORT, serve } from './server/server.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { startAdmin } from './ops/admin.js';
-import { DEFAULT_PORT } from './server/server.js';
 import { freePort, isPortFree, lanLines } from './cli/port.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
@@ -86,7 +86,8 @@ async function main(): Promise<void> {
   let server;
   try {
     try {
-      server = await serve(handler, config.serve);
+      // A cluster worker listens the way its primary chose (its own socket under reusePort).
+      server = await serve(handler, cluster.isWorker ? { ...config.serve, ...(await workerListenOptions()) } : config.serve);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || config.portExplicit || cluster.isWorker) throw err;
       server = await serve(handler, { ...config.serve, port: 0 });

@@ -8,69 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { spawn as spawnProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCli, runCli, cliPath, type Running } from './helpers/cli.js';
-
-// ---- a small HTTP client that records which worker answered ------------------------------------
-
-interface Reply { status: number; pid: number; connection: string | undefined; body: string }
-
-/** GET over a fresh connection (agent false) or a keep-alive agent. Rejects on any error or after timeoutMs. */
-function get(port: number, path: string, agent: http.Agent | false, timeoutMs = 3000): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, pid: Number(res.headers['x-worker'] ?? 0), connection: res.headers.connection, body }));
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
-    req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { reused: req.reusedSocket })));
-  });
-}
-
-interface Outcome { at: number; ok: boolean; pid: number; error?: string }
-
-/** Keeps `fresh` loops on new connections and `keepAlive` loops on a keep-alive agent busy until stop(). */
-function load(port: number, opts: { fresh: number; keepAlive: number; path: string }) {
-  const outcomes: Outcome[] = [];
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, opts.keepAlive) });
-  let stopped = false;
-  const loop = async (a: http.Agent | false) => {
-    while (!stopped) {
-      try {
-        const r = await get(port, opts.path, a);
-        outcomes.push({ at: performance.now(), ok: r.status === 200, pid: r.pid, error: r.status === 200 ? undefined : `status ${r.status}` });
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException & { reused?: boolean };
-        outcomes.push({ at: performance.now(), ok: false, pid: 0, error: `${e.code ?? e.message}${e.reused ? ' (reused keep-alive socket)' : ''}` });
-        await sleep(5);
-      }
-    }
-  };
-  const loops = [
-    ...Array.from({ length: opts.fresh }, () => loop(false)),
-    ...Array.from({ length: opts.keepAlive }, () => loop(agent)),
-  ];
-  return {
-    outcomes,
-    pids: () => new Set(outcomes.filter((o) => o.ok).map((o) => o.pid)),
-    failures: () => outcomes.filter((o) => !o.ok),
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
-}
-
-/** Resolves when `pred()` holds, polling; rejects after `timeoutMs` with `what`. */
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { get, load, until, type Outcome } from './helpers/traffic.js';
 
 const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch { return false; }
@@ -146,7 +84,7 @@ test('requests are served by more than one worker process; one start-up line', {
     assert.ok(!pids.has(app.proc.pid!), 'the primary serves no requests');
     const lines = app.output().split('\n').filter((l) => l.includes('listening on'));
     assert.equal(lines.length, 1, app.output());
-    assert.match(lines[0]!, /^sluice listening on http:\/\/127\.0\.0\.1:\d+\/ \(2 workers\)$/);
+    assert.match(lines[0]!, /^sluice listening on http:\/\/127\.0\.0\.1:\d+\/ \(2 workers(, reusePort)?\)$/);
   } finally {
     assert.equal(await app.stop(), 0);
   }
@@ -170,7 +108,7 @@ test('a worker killed with SIGKILL under load is replaced and the service recove
     assert.deepEqual(late.map((f) => f.error), [], 'no failures later than 2 s after the kill');
     assert.ok(traffic.failures().length <= 10, `failures: ${describeFailures(traffic.failures())}`);
     assert.ok(traffic.outcomes.some((o) => o.ok && o.at > killedAt && before.has(o.pid) && o.pid !== victim), 'the other worker kept answering');
-    assert.ok(replacedAfter < 3000, `replacement answered after ${replacedAfter} ms`);
+    assert.ok(replacedAfter < 5000, `replacement answered after ${replacedAfter} ms`);
     assert.match(app.output(), new RegExp(`worker ${victim} was killed by SIGKILL; starting a replacement`));
   } finally {
     await traffic.stop();

@@ -21,6 +21,7 @@ Options:
   --threads N               threads for spawn() CPU work, per worker (default: cores / workers)
   --concurrency N           connections served at once, per worker (default 10000)
   --queue N                 connections waiting for a slot, per worker; beyond it 503 (default 1024)
+  --backlog N               the kernel's accept queue per listening socket (default: net.core.somaxconn, which caps it)
   --sleep-ms MS             how long the demo site's /sleep waits (default 5000)
   --max-header-size BYTES   request line + headers limit, 431 beyond (default ${DEFAULT_LIMITS.maxHeaderSize})
   --max-target-length BYTES request-target limit, 414 beyond (default ${DEFAULT_LIMITS.maxTargetLength})
@@ -97,6 +98,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         threads: { type: 'string' },
         concurrency: { type: 'string' },
         queue: { type: 'string' },
+        backlog: { type: 'string' },
         'sleep-ms': { type: 'string' },
         'max-header-size': { type: 'string' },
         'max-target-length': { type: 'string' },
@@ -165,6 +167,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       port,
       concurrency: intFlag('concurrency', v.concurrency, 1),
       queue: intFlag('queue', v.queue, 0),
+      backlog: intFlag('backlog', v.backlog, 1, 65535),
       maxHeaderSize: intFlag('max-header-size', v['max-header-size'], 256, 1024 * 1024),
       maxTargetLength: intFlag('max-target-length', v['max-target-length'], 16, 1024 * 1024),
       maxBodySize: intFlag('max-body-size', v['max-body-size'], 0),

@@ -2,7 +2,7 @@
 // re-runs process.argv[1] with the same arguments), serves no requests itself, and supervises:
 //
 //   - start-up: waits until every worker listens, then prints ONE line,
-//     `sluice listening on http://HOST:PORT/ (N workers)`. A worker that exits before it listens
+//     `sluice listening on http://HOST:PORT/ (N workers[, reusePort])`. A worker that exits before it listens
 //     (port in use, bad root...) fails the start-up: the others are stopped and runPrimary rejects.
 //   - a worker that dies is replaced at once. One that keeps dying (it dies again less than
 //     STABLE_MS = 10 s after it started listening, or before listening) is restarted with
@@ -25,33 +25,37 @@
 // workers × concurrency connections with up to workers × queue waiting. Likewise each worker has
 // its own spawn() pool of --threads threads: workers × threads task threads in all.
 //
-// Scheduling policy: round-robin, cluster.SCHED_RR (also Node's default, except on Windows).
-// SCHED_NONE gives every worker the listening socket and lets them race in accept(): the primary
-// is out of the data path, so it wins when every request opens a new connection. Measured on a
-// 2-core box, 2 workers, 20 clients each opening a new connection per request: ~2000-2350 req/s
-// with SCHED_NONE vs ~950-1150 with RR (the primary's accept + descriptor pass over IPC is the
-// cost). But the kernel wakes every waiting worker and the one already running tends to win, so
-// connections land unevenly: 50 simultaneous connections split 41/9, 48/2, 43/7, 20/30 under
-// SCHED_NONE vs 30/20, 34/16, 28/22 under RR (Node's docs report 70% of connections on 2 of 8
-// processes). HTTP/1.1 clients keep a connection for many requests, so an uneven split lasts for
-// the connections' whole life, and on a machine with many cores the unlucky workers saturate
-// while others idle. With keep-alive the primary's cost disappears (50 keep-alive connections:
-// ~22k req/s under both policies on the 2-core box, where client and server share the cores).
-// We favour even, load-aware spreading of long-lived connections over the connection rate. RR
-// is load-aware too: the primary hands a worker its next connection only once that worker has
-// acked the previous one, so a worker whose event loop is stuck stops receiving connections.
-// NODE_CLUSTER_SCHED_POLICY=none (Node's own variable) or the
-// `schedulingPolicy` option selects SCHED_NONE; both policies pass the tests here, including
-// lossless rolling restarts (see closeOrphanedHandoffs() for the one RR weakness, patched over).
+// How connections reach the workers (see listen-mode.ts): where the running Node has
+// `reusePort` (22.12 / 23.1 and later, checked by trying), every worker slot has its own listening
+// socket on the shared port (SO_REUSEPORT) and the kernel spreads new connections among them: the
+// primary is out of the data path, so a new connection costs what it costs a single process.
+// Elsewhere, round-robin (cluster.SCHED_RR): the primary accepts and hands each connection to a
+// worker over IPC, which roughly halves the rate of new connections on a small machine but keeps
+// long-lived keep-alive connections evenly spread and load-aware (a worker whose event loop is
+// stuck has not acked its last connection and gets no more). SCHED_NONE (workers race in
+// accept() on one shared socket) spreads connections unevenly (the kernel wakes every waiter and
+// the one already running tends to win, 41/9 of 50 connections here) and is only used when asked
+// for: the `schedulingPolicy` option or NODE_CLUSTER_SCHED_POLICY (Node's own variable), which
+// also select 'rr' over 'reuseport'. reusePort's hash spreads connections about evenly, but is
+// not load-aware.
 //
-// Rolling restarts and accept queues: the listening socket lives in the primary under both
-// policies (RR: the primary accepts; NONE: it keeps the shared handle), and a worker is only told
-// to drain once its replacement listens, so the kernel's accept queue is never closed under load.
-// Under RR a connection handed to a worker that has just stopped listening is sent back and given
-// to another worker. What a draining worker has accepted but not yet read (its own queue, a new
-// connection whose request is still in flight) must be answered by the engine's drain, not closed.
+// Rolling restarts and accept queues: a worker is only told to drain once its replacement
+// listens, and no listening socket is closed under load: under RR and NONE it lives in the
+// primary; under reusePort each slot's socket outlives its workers (the primary keeps a
+// duplicate and hands it to the next worker of the slot, see listen-mode.ts). Under RR a
+// connection handed to a worker that has just stopped listening is sent back and given to
+// another worker (see handoff-patch.ts for the one RR weakness, patched over). What a draining
+// worker has accepted but not yet read must be answered by the engine's drain, not closed.
 import cluster, { type Worker } from 'node:cluster';
 import type { Lifecycle } from '../server/lifecycle.js';
+import { closeOrphanedHandoffs } from './handoff-patch.js';
+import { ENV_INHERIT, ENV_REUSEPORT_PORT, reusePortAvailable, type ListenMode } from './listen-mode.js';
+import {
+  isListeningMessage, isSocketHandle, isWantListenerMessage,
+  type DrainMessage, type ListenerMessage, type SocketHandle,
+} from './messages.js';
+
+export { isDrainMessage, type DrainMessage } from './messages.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -59,10 +63,18 @@ export interface PrimaryOptions {
   shutdownTimeoutMs: number;
   log: (line: string) => void;
   /**
-   * 'rr' (the primary accepts and hands connections out) or 'none' (workers accept themselves).
-   * Default: NODE_CLUSTER_SCHED_POLICY if set, else 'rr' (Node's default; 'none' on Windows).
+   * 'reuseport' (a socket per worker, the kernel balances), 'rr' (the primary accepts and hands
+   * connections out) or 'none' (workers accept from one shared socket). Default: 'rr' or 'none'
+   * if NODE_CLUSTER_SCHED_POLICY says so, else 'reuseport' where this Node and kernel have it,
+   * else 'rr'. 'reuseport' where it is not available falls back to 'rr'.
    */
-  schedulingPolicy?: 'rr' | 'none';
+  schedulingPolicy?: ListenMode;
+  /**
+   * Under 'reuseport', hand each slot's listening socket on to the slot's next worker (default
+   * true). false: a new worker binds a socket of its own and the old socket closes when the old
+   * worker has drained, resetting whatever is in its accept queue (kept to measure the difference).
+   */
+  inheritListeners?: boolean;
   /** How long a new worker may take to listen. Default 30000 ms. */
   startTimeoutMs?: number;
   /** First backoff delay for a worker that keeps dying. Default 500 ms (then doubling). */
@@ -94,12 +106,6 @@ export const STABLE_MS = 10_000;
 /** Extra time after the drain deadline before the primary SIGKILLs a worker. */
 export const DRAIN_GRACE_MS = 3_000;
 
-/** The message the primary sends a worker to make it drain and exit (see worker.ts). */
-export interface DrainMessage { cmd: 'sluice:drain'; deadlineMs: number }
-export function isDrainMessage(m: unknown): m is DrainMessage {
-  return typeof m === 'object' && m !== null && (m as { cmd?: unknown }).cmd === 'sluice:drain';
-}
-
 interface Slot {
   index: number;
   /** The worker this slot is running (null while waiting for a backoff restart). */
@@ -109,12 +115,18 @@ interface Slot {
   /** Unexpected deaths in a row, each within STABLE_MS of listening (or before listening). */
   failures: number;
   timer: NodeJS.Timeout | null;
+  /** Under 'reuseport': the primary's duplicate of the slot's listening socket (never listened on here). */
+  listener: SocketHandle | null;
 }
 
 interface Tracked {
   exited: Promise<void>;
   listening: boolean;
 }
+
+type ListenResult = { address: string; port: number } | { failed: string };
+/** Emitted on a Worker by fork() when its 'sluice:listening' message arrives. */
+const LISTENING = 'sluice:listening';
 
 /**
  * Forks the workers, prints the start-up line once, supervises, handles SIGTERM/SIGINT/SIGHUP.
@@ -132,28 +144,47 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
   const backoffInitialMs = options.backoffInitialMs ?? 500;
   const backoffMaxMs = options.backoffMaxMs ?? 30_000;
 
-  const policy = options.schedulingPolicy ?? envPolicy();
-  if (policy === 'rr') cluster.schedulingPolicy = cluster.SCHED_RR;
-  else if (policy === 'none') cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const asked = options.schedulingPolicy ?? envPolicy();
+  const mode: ListenMode = asked === 'none' ? 'none'
+    : asked === 'rr' ? 'rr'
+    : (await reusePortAvailable()) ? 'reuseport' : 'rr';
+  if (mode === 'rr') cluster.schedulingPolicy = cluster.SCHED_RR;
+  else if (mode === 'none') cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ silent: false }); // workers share our stdout/stderr
+  const inherit = options.inheritListeners !== false;
+  /** Under 'reuseport': the port every worker binds, once the first one has listened. */
+  let sharedPort: number | null = null;
 
   const tracked = new Map<Worker, Tracked>();
   const lifecycle = options.lifecycle;
-  const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: null, listeningAt: 0, failures: 0, timer: null }));
+  const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: null, listeningAt: 0, failures: 0, timer: null, listener: null }));
   let started = false;
   let shuttingDown = false;
   let restarting = false;
   let restartAgain = false;
 
-  function fork(): Worker {
-    const w = cluster.fork(options.env);
+  /** Forks a worker for `slot` (it takes the slot over only when adopted). */
+  function fork(slot: Slot): Worker {
+    const inheriting = mode === 'reuseport' && inherit && slot.listener !== null;
+    const env = mode === 'reuseport' ? { [ENV_REUSEPORT_PORT]: sharedPort === null ? '' : String(sharedPort), [ENV_INHERIT]: inheriting ? '1' : '0' } : {};
+    const w = cluster.fork({ ...options.env, ...env });
     const t: Tracked = { exited: new Promise((resolve) => w.once('exit', () => resolve())), listening: false };
     tracked.set(w, t);
-    w.once('listening', () => { t.listening = true; countWorkersUp(); });
+    w.on('message', (m: unknown, handle: unknown) => {
+      if (isWantListenerMessage(m)) {
+        const reply: ListenerMessage = { cmd: 'sluice:listener' };
+        w.send(reply, (slot.listener ?? undefined) as never, undefined, () => {});
+      } else if (isListeningMessage(m) && !t.listening) {
+        t.listening = true;
+        countWorkersUp();
+        if (isSocketHandle(handle)) keepListener(slot, handle, m.inherited === true);
+        w.emit(LISTENING, { address: m.address, port: m.port });
+      }
+    });
     w.once('exit', () => { tracked.delete(w); countWorkersUp(); });
     // IPC errors (a send racing the worker's death) must not crash the primary.
     w.on('error', () => {});
-    closeOrphanedHandoffs(w);
+    if (mode === 'rr') closeOrphanedHandoffs(w);
     return w;
   }
 
@@ -164,14 +195,27 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     lifecycle.workersUp = up;
   }
 
+  /** A worker listens on `handle`: the same socket as the slot's (inherited), or a new one that replaces it. */
+  function keepListener(slot: Slot, handle: SocketHandle, inherited: boolean): void {
+    if (inherited && slot.listener) { handle.close(); return; } // a second descriptor of the socket we hold
+    dropListener(slot); // the old socket closes once its last worker has drained
+    slot.listener = handle;
+  }
+
+  function dropListener(slot: Slot): void {
+    if (!slot.listener) return;
+    try { slot.listener.close(); } catch { /* already closed */ }
+    slot.listener = null;
+  }
+
   /** Resolves with the listening address, or with the reason the worker did not start. */
-  function whenListening(w: Worker): Promise<{ address: string; port: number } | { failed: string }> {
+  function whenListening(w: Worker): Promise<ListenResult> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => { cleanup(); w.process.kill('SIGKILL'); resolve({ failed: `did not listen within ${startTimeoutMs} ms` }); }, startTimeoutMs);
       const onListening = (addr: { address: string | null; port: number }) => { cleanup(); resolve({ address: addr.address ?? '127.0.0.1', port: addr.port }); };
       const onExit = (code: number | null, signal: string | null) => { cleanup(); resolve({ failed: describeExit(code, signal) }); };
-      const cleanup = () => { clearTimeout(timer); w.off('listening', onListening); w.off('exit', onExit); };
-      w.once('listening', onListening);
+      const cleanup = () => { clearTimeout(timer); w.off(LISTENING, onListening); w.off('exit', onExit); };
+      w.once(LISTENING, onListening);
       w.once('exit', onExit);
     });
   }
@@ -205,7 +249,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     if (w) {
       const t = tracked.get(w);
       if (t?.listening) slot.listeningAt = Date.now();
-      else w.once('listening', () => { if (slot.worker === w) slot.listeningAt = Date.now(); });
+      else w.once(LISTENING, () => { if (slot.worker === w) slot.listeningAt = Date.now(); });
       w.once('exit', (code, signal) => onExit(slot, w, code, signal));
     }
     return prev === w ? null : prev;
@@ -221,6 +265,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     slot.worker = null;
     slot.listeningAt = 0;
     const how = describeExit(code, signal);
+    // A replacement started at once takes the slot's socket over (what queued meanwhile is served
+    // late, not lost); a slot left empty for a backoff must leave the port's group, or the kernel
+    // keeps queueing connections on it that nobody accepts.
+    if (slot.failures > 1) dropListener(slot);
     if (slot.failures === 1) {
       log(`sluice: worker ${w.process.pid} ${how}; starting a replacement`);
       replace(slot, w.process.pid);
@@ -234,7 +282,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
 
   function replace(slot: Slot, oldPid: number | undefined): void {
     if (shuttingDown) return;
-    const w = fork();
+    const w = fork(slot);
     adopt(slot, w);
     void whenListening(w).then((r) => {
       if ('failed' in r) return; // onExit handles it (or a timeout killed it, which also ends in onExit)
@@ -261,7 +309,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
         let replaced = 0;
         for (const slot of slots) {
           if (shuttingDown) return;
-          const fresh = fork();
+          const fresh = fork(slot);
           const r = await whenListening(fresh);
           if (shuttingDown) return; // shutdown drains `fresh` too
           if ('failed' in r) {
@@ -306,6 +354,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
       });
       skipDelay = null;
     }
+    for (const slot of slots) {
+      if (slot.timer) { clearTimeout(slot.timer); slot.timer = null; } // (a backoff armed during the delay)
+      dropListener(slot); // the workers' own descriptors keep the sockets open while they drain
+    }
     const all = [...tracked.keys()];
     log(`sluice: ${signal}: draining ${all.length} worker${all.length === 1 ? '' : 's'} (deadline ${formatSeconds(deadlineMs)})`);
     await Promise.all(all.map((w) => retire(w, deadlineMs)));
@@ -328,25 +380,40 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     process.off('SIGHUP', onHup);
   };
 
-  // Start-up.
-  const first = slots.map((slot) => { const w = fork(); adopt(slot, w); return w; });
-  // Every worker listening, or the first failure (without waiting for the others).
-  const results = await new Promise<Array<{ address: string; port: number } | { failed: string }>>((resolve) => {
-    const all: Array<{ address: string; port: number } | { failed: string }> = [];
-    let left = first.length;
-    first.forEach((w, i) => void whenListening(w).then((r) => {
-      all[i] = r;
-      if ('failed' in r || --left === 0) resolve(all);
-    }));
+  // Start-up. Every worker of `group` listening, or the first failure (without waiting for the others).
+  const start = (group: Slot[]) => new Promise<ListenResult[]>((resolve) => {
+    const all: ListenResult[] = [];
+    let left = group.length;
+    group.forEach((slot, i) => {
+      const w = fork(slot);
+      adopt(slot, w);
+      void whenListening(w).then((r) => {
+        all[i] = r;
+        if ('failed' in r || --left === 0) resolve(all);
+      });
+    });
   });
+  let results: ListenResult[];
+  if (mode === 'reuseport') {
+    // The first worker binds the port (maybe port 0: the kernel picks it); the others join it.
+    results = await start(slots.slice(0, 1));
+    const r0 = results[0]!;
+    if (!('failed' in r0) && !shuttingDown && n > 1) {
+      sharedPort = r0.port;
+      results = results.concat(await start(slots.slice(1)));
+    }
+  } else {
+    results = await start(slots);
+  }
   if (shuttingDown) return; // a signal arrived during start-up: shutdown() drains and exits
   const failed = results.findIndex((r) => r !== undefined && 'failed' in r);
   if (failed >= 0) {
     shuttingDown = true;
+    for (const slot of slots) dropListener(slot);
     await Promise.all([...tracked.keys()].map((w) => retire(w, deadlineMs)));
     removeSignalHandlers();
     const r = results[failed] as { failed: string };
-    const w = first[failed]!;
+    const w = slots[failed]!.worker!;
     throw new StartupError(`worker ${w.process.pid} ${r.failed} during start-up`, w.process.exitCode || 1);
   }
   started = true;
@@ -358,57 +425,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
   }
   const { address, port } = results[0] as { address: string; port: number };
   const host = address.includes(':') ? `[${address}]` : address;
-  log(`sluice listening on http://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'})`);
+  log(`sluice listening on http://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'}${mode === 'reuseport' ? ', reusePort' : ''})`);
   lifecycle?.to('serving');
   return { address, port };
-}
-
-/**
- * With SCHED_RR the primary accepts a connection and sends its handle to a worker, keeping its own
- * copy open until the worker acks it. If the worker dies (SIGKILL, crash) with a hand-off in
- * flight, the ack never comes and Node's cluster keeps that copy forever: the client hangs with
- * no answer and the primary leaks the descriptor. So we note the hand-offs sent to each worker
- * (cluster's internal 'newconn' messages, which carry a `seq` the worker acks) and, once the
- * worker's IPC channel is gone or it has exited (no ack can come any more), close the ones still unacked: the
- * client sees the connection fail at once, like the dead worker's other connections. This leans
- * on the shape of cluster's internal messages; if that ever changes, nothing matches and the
- * code does nothing.
- */
-function closeOrphanedHandoffs(w: Worker): void {
-  const proc = w.process as unknown as {
-    send: (message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
-    on(event: 'internalMessage', listener: (message: unknown) => void): void;
-    once(event: 'disconnect', listener: () => void): void;
-  };
-  if (typeof proc.send !== 'function') return;
-  const pending = new Map<number, { close(): void }>();
-  const send = proc.send;
-  proc.send = function (this: unknown, message: unknown, handle?: unknown, ...rest: unknown[]) {
-    const m = message as { cmd?: unknown; act?: unknown; seq?: unknown } | null;
-    if (m && m.cmd === 'NODE_CLUSTER' && m.act === 'newconn' && typeof m.seq === 'number' &&
-        handle && typeof (handle as { close?: unknown }).close === 'function') {
-      pending.set(m.seq, handle as { close(): void });
-    }
-    return send.call(this, message, handle, ...rest);
-  };
-  proc.on('internalMessage', (message) => {
-    const m = message as { cmd?: unknown; ack?: unknown } | null;
-    if (m && m.cmd === 'NODE_CLUSTER' && typeof m.ack === 'number') pending.delete(m.ack);
-  });
-  const closePending = () => {
-    for (const handle of pending.values()) {
-      try { handle.close(); } catch { /* already closed */ }
-    }
-    pending.clear();
-  };
-  proc.once('disconnect', closePending);
-  // 'disconnect' never comes when the channel dies with a handle awaiting its NODE_HANDLE_ACK
-  // (child_process postpones it until that ack, which a dead process never sends), so the exit
-  // counts too: once the channel is down every ack that was sent has been read.
-  w.once('exit', () => {
-    if (!w.process.connected) closePending();
-    else setTimeout(closePending, 1000).unref();
-  });
 }
 
 function envPolicy(): 'rr' | 'none' | undefined {

@@ -8,10 +8,13 @@
 //   - the IPC channel closes (the primary died): drain and exit. (Node's cluster would otherwise
 //     exit the worker at once, dropping its in-flight requests.)
 // A drain that takes longer than its deadline + DRAIN_WATCHDOG_MS ends the process with code 1.
+// Once its server listens, the worker tells the primary ('sluice:listening', with its listening
+// socket attached under reusePort: see listen-mode.ts).
 import cluster from 'node:cluster';
 import type { Server } from '../server/server.js';
 import { closeSpawnPool } from '../threads/spawn.js';
-import { isDrainMessage } from './primary.js';
+import { ENV_REUSEPORT_PORT, inheritedListener, listeningHandleOf } from './listen-mode.js';
+import { isDrainMessage, type ListeningMessage } from './messages.js';
 
 export interface WorkerOptions {
   /** Drain deadline when none comes with the request (SIGTERM, primary gone). Default 10000 ms. */
@@ -51,10 +54,7 @@ export function runWorker(server: Server, options: WorkerOptions = {}): void {
       );
   };
 
-  // Node's cluster makes a worker whose IPC channel closes unexpectedly exit on the spot (see
-  // lib/internal/cluster/child.js, "Unexpected disconnect, primary exited..."), unless
-  // exitedAfterDisconnect is set; we set it so the 'disconnect' handler below can drain first.
-  cluster.worker.exitedAfterDisconnect = true;
+  keepServingWhenOrphaned(cluster.worker, log);
   process.on('disconnect', () => drain(defaultDeadline, 'the primary is gone'));
   process.on('message', (m: unknown) => {
     if (isDrainMessage(m)) drain(validDeadline(m.deadlineMs) ?? defaultDeadline, 'asked by the primary');
@@ -62,6 +62,33 @@ export function runWorker(server: Server, options: WorkerOptions = {}): void {
   process.on('SIGTERM', () => drain(defaultDeadline, 'SIGTERM'));
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+
+  const addr = server.netServer.address();
+  const listening: ListeningMessage = {
+    cmd: 'sluice:listening',
+    address: typeof addr === 'object' && addr ? addr.address : server.host,
+    port: server.port,
+    inherited: inheritedListener(),
+  };
+  const handle = process.env[ENV_REUSEPORT_PORT] !== undefined ? listeningHandleOf(server.netServer) : null;
+  process.send?.(listening, (handle ?? undefined) as never, undefined, () => {});
+}
+
+/**
+ * Node's cluster makes a worker whose IPC channel closes unexpectedly exit on the spot (in
+ * lib/internal/cluster/child.js: "Unexpected disconnect, primary exited...") unless the worker's
+ * `exitedAfterDisconnect` is set, so we set it and the 'disconnect' handler drains first. This
+ * leans on how Node reads that property, which is documented only as a report. Feature detection:
+ * the property must be the worker's own (Node sets it, undefined, in the constructor; fallback: if Node drops it, an orphaned worker exits at
+ * once, dropping its in-flight requests, as plain Node does; logged). test/cluster-internals.test.ts
+ * fails if an orphaned worker stops finishing its in-flight request.
+ */
+function keepServingWhenOrphaned(worker: NonNullable<typeof cluster.worker>, log: (line: string) => void): void {
+  if (!Object.prototype.hasOwnProperty.call(worker, 'exitedAfterDisconnect')) {
+    log(`sluice: worker ${process.pid}: this Node's cluster has no exitedAfterDisconnect; if the primary dies, in-flight requests are cut`);
+    return;
+  }
+  worker.exitedAfterDisconnect = true;
 }
 
 function validDeadline(ms: unknown): number | undefined {

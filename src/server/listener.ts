@@ -2,6 +2,7 @@
 // async book's `listener.incoming()` does. Sockets are accepted paused (`pauseOnConnect`), so a
 // connection waiting for a concurrency slot is accepted but unread. Waiting connections sit in a
 // bounded queue; past it a connection is answered 503 with Retry-After and closed.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export interface ListenOptions {
@@ -9,8 +10,35 @@ export interface ListenOptions {
   port: number;
   /** Connections accepted but not yet taken by the consumer. Beyond this: 503. */
   queue: number;
-  /** Listen backlog handed to the kernel. */
+  /** Listen backlog handed to the kernel. Default: defaultBacklog(). */
   backlog?: number;
+  /**
+   * SO_REUSEPORT (Node >= 22.12 / 23.1 on Linux): several sockets, one per process, share the port
+   * and the kernel spreads new connections among them. Implies binding in this process even in a
+   * cluster worker (`exclusive`).
+   */
+  reusePort?: boolean;
+  /** Listen on this already-bound socket instead (a handle received over IPC); host and port are then ignored. */
+  handle?: object;
+}
+
+/** The kernel's cap on a listen backlog (Linux: net.core.somaxconn); a larger request is silently cut to it. */
+export function somaxconn(): number | null {
+  try {
+    const n = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null; // not Linux, or /proc not mounted
+  }
+}
+
+/**
+ * The default backlog: as deep as the kernel allows (somaxconn), so a burst of new connections
+ * waits in the accept queue while the event loop is busy instead of being dropped (the client's
+ * SYN is then retried a second later). Node's own default, 511, where somaxconn is unknown.
+ */
+export function defaultBacklog(): number {
+  return Math.min(somaxconn() ?? 511, 65535);
 }
 
 const BUSY_BODY = 'Service Unavailable: the server is at its connection limit; retry shortly.\n';
@@ -37,7 +65,10 @@ export class Listener implements AsyncIterable<net.Socket> {
   private readonly queued: net.Socket[] = [];
   private readonly maxQueued: number;
   private waiter: ((s: net.Socket | null) => void) | null = null;
+  /** close() was called; the socket closes at the end of this loop turn. */
   private closed = false;
+  /** The listening socket is closed: nothing more can be accepted. */
+  private socketClosed = false;
   /** Connections answered 503 because the queue was full. */
   rejected = 0;
 
@@ -50,13 +81,18 @@ export class Listener implements AsyncIterable<net.Socket> {
   static listen(options: ListenOptions): Promise<Listener> {
     const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
     const listener = new Listener(server, options.queue);
+    const backlog = options.backlog ?? defaultBacklog();
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 2048 }, () => {
+      const onListening = () => {
         server.off('error', reject);
         server.on('error', () => {}); // accept errors (EMFILE) are transient; keep listening
         resolve(listener);
-      });
+      };
+      if (options.handle) server.listen(options.handle, backlog, onListening);
+      // `reusePort` is ignored by a Node that lacks it: the caller checks (see cluster/listen-mode.ts).
+      else if (options.reusePort) server.listen({ host: options.host, port: options.port, backlog, reusePort: true, exclusive: true } as net.ListenOptions, onListening);
+      else server.listen({ host: options.host, port: options.port, backlog }, onListening);
     });
   }
 
@@ -83,16 +119,26 @@ export class Listener implements AsyncIterable<net.Socket> {
     }
   }
 
-  /** Stops accepting. Connections already queued are still yielded, then the stream ends. */
+  /**
+   * Stops accepting. Connections already queued are still yielded, then the stream ends.
+   * The socket is closed in the check phase, right after the event loop's poll phase has accepted
+   * whatever the kernel had queued (libuv accepts until EAGAIN): connections still in the kernel's
+   * accept queue when a listening socket closes are reset, so the fewer the better.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.server.close();
-    if (this.waiter && this.queued.length === 0) {
-      const w = this.waiter;
-      this.waiter = null;
-      w(null);
-    }
+    setImmediate(() => {
+      // What was accepted until now (this very turn included) is yielded and served; only then
+      // does the stream end.
+      this.server.close();
+      this.socketClosed = true;
+      if (this.waiter && this.queued.length === 0) {
+        const w = this.waiter;
+        this.waiter = null;
+        w(null);
+      }
+    });
   }
 
   incoming(): AsyncIterableIterator<net.Socket> {
@@ -110,7 +156,7 @@ export class Listener implements AsyncIterable<net.Socket> {
         queued.off('error', noop);
         return Promise.resolve({ value: queued, done: false });
       }
-      if (this.closed) return Promise.resolve({ value: undefined, done: true });
+      if (this.socketClosed) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => {
         this.waiter = (socket) => resolve(socket === null ? { value: undefined, done: true } : { value: socket, done: false });
       });

@@ -1,5 +1,6 @@
 // The server: the accept stream (Listener.incoming) driven by forEachConcurrent, each connection
 // handed to handleConnection. Shutdown lives here too: stop accepting, drain, force after a deadline.
+import type net from 'node:net';
 import type { Handler } from '../http/types.js';
 import { Connection, type ConnectionOptions } from '../http/connection.js';
 import { Listener } from './listener.js';
@@ -17,6 +18,12 @@ export interface ServeOptions extends ConnectionOptions, ProxyOptions {
   queue?: number;
   /** How long close() waits for in-flight requests before cutting connections. Default 10000 ms. */
   shutdownTimeoutMs?: number;
+  /** Listen backlog (the kernel's accept queue). Default: the kernel's limit, net.core.somaxconn (511 if unknown). */
+  backlog?: number;
+  /** SO_REUSEPORT: this process gets its own socket on a port other processes share (Node >= 22.12 / 23.1). */
+  reusePort?: boolean;
+  /** Listen on this already-bound socket handle (received over IPC) instead of host/port. */
+  listenHandle?: object;
 }
 
 export interface Server {
@@ -28,6 +35,8 @@ export interface Server {
   readonly connections: number;
   /** Connections accepted and waiting for a concurrency slot. */
   readonly waiting: number;
+  /** The listening net.Server (its address, its handle for passing it to another process). */
+  readonly netServer: net.Server;
   /**
    * Graceful shutdown: stop accepting, let in-flight requests finish (their responses say
    * `Connection: close`), close idle connections. Connections still open after `deadlineMs`
@@ -48,6 +57,9 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     host,
     port: options.port ?? DEFAULT_PORT,
     queue: options.queue ?? 1024,
+    backlog: options.backlog,
+    reusePort: options.reusePort,
+    handle: options.listenHandle,
   });
   const live = new Set<Connection>();
   let draining = false;
@@ -72,6 +84,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     url: `http://${urlHost}:${port}/`,
     get connections() { return live.size; },
     get waiting() { return listener.waiting; },
+    netServer: listener.server,
     close(deadlineMs = options.shutdownTimeoutMs ?? 10_000) {
       if (closing) return closing;
       draining = true;
