@@ -13,6 +13,7 @@ import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { startAdmin } from './ops/admin.js';
+import { forwardLogReopen, logOptions, operatorAdmin, servingMetrics, wireServingProcess, type OperatorAdmin } from './ops/setup.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
 
@@ -42,11 +43,15 @@ async function main(): Promise<void> {
   const lifecycle = new Lifecycle();
   const isSupervisor = config.workers > 1 && cluster.isPrimary;
   let adminUrl: string | null = null;
-  const adminLine = () => { if (adminUrl !== null) console.log(`sluice admin on ${adminUrl} (/healthz, /readyz)`); };
+  const adminLine = () => { if (adminUrl !== null) console.log(`sluice admin on ${adminUrl} (/healthz, /readyz, /metrics, /status)`); };
+  // Request counters in every serving process when an admin listener will read them.
+  const metrics = isSupervisor ? undefined : servingMetrics(config.admin !== undefined);
+  let ops: OperatorAdmin | null = null;
   if (config.admin && (isSupervisor || !cluster.isWorker)) {
     // Before the workers: probes get an answer (503, starting) from the first moment.
     try {
-      adminUrl = (await startAdmin({ ...config.admin, lifecycle })).url; // printed after the listening line
+      ops = operatorAdmin({ lifecycle, version: version(), workers: isSupervisor ? config.workers : 1, metrics });
+      adminUrl = (await startAdmin({ ...config.admin, lifecycle, extend: ops.extend })).url; // printed after the listening line
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`sluice: cannot listen on ${config.admin.host}:${config.admin.port} (--admin): ${e.code ?? e.message}\n`);
@@ -55,7 +60,12 @@ async function main(): Promise<void> {
   }
   if (isSupervisor) {
     try {
-      await runPrimary({ workers: config.workers, shutdownTimeoutMs, lifecycle, log: (line) => console.log(line) });
+      forwardLogReopen(); // SIGUSR1: every worker reopens its log files
+      const aggregator = ops?.aggregator;
+      await runPrimary({
+        workers: config.workers, shutdownTimeoutMs, lifecycle, log: (line) => console.log(line),
+        onWorkerDied: aggregator ? () => { aggregator.restarts++; } : undefined,
+      });
       adminLine();
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
@@ -71,12 +81,13 @@ async function main(): Promise<void> {
   const handler = siteHandler(config);
   let server;
   try {
-    server = await serve(handler, config.serve);
+    server = await serve(handler, { ...config.serve, ...logOptions(config.logs), metrics });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${config.serve.port}: ${e.code ?? e.message}\n`);
     process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? 2 : 1);
   }
+  wireServingProcess(server, metrics);
   if (cluster.isWorker) {
     runWorker(server, { shutdownTimeoutMs }); // no await before this: the primary may ask for a drain at once
     return;

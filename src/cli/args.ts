@@ -32,8 +32,14 @@ Options:
   --list                    HTML listing for folders without an index file
   --dotfiles                serve dotfiles (hidden by default)
   --cache-size BYTES        memory for small static files (default 67108864)
-  --admin [HOST:]PORT       admin listener for probes and operators: /healthz, /readyz
+  --admin [HOST:]PORT       admin listener for probes and operators: /healthz, /readyz,
+                            /metrics (Prometheus), /status (live page)
                             (off by default; HOST defaults to 127.0.0.1)
+  --access-log PATH         access log file (appended to; - for stdout). Without it, a short
+                            line per request goes to stdout when stdout is a terminal
+  --log-format FORMAT       combined (nginx's default line, the default) or json
+  --error-log PATH          handler errors with request line and stack (default: stderr)
+  --quiet                   no per-request lines on the terminal (an --access-log still writes)
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -57,6 +63,17 @@ export interface CliConfig {
   static: StaticOptions;
   /** The admin listener's address, when --admin is given. */
   admin: { host: string; port: number } | undefined;
+  logs: LogConfig;
+}
+
+export interface LogConfig {
+  /** --access-log: a path, or '-' for stdout. */
+  accessLog: string | undefined;
+  /** --log-format, when given. */
+  format: 'combined' | 'json' | undefined;
+  /** --error-log: a path, '-' for stdout; 'stderr' by default. */
+  errorLog: string;
+  quiet: boolean;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig | 'help' | 'version' {
@@ -88,6 +105,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         dotfiles: { type: 'boolean' },
         'cache-size': { type: 'string' },
         admin: { type: 'string' },
+        'access-log': { type: 'string' },
+        'log-format': { type: 'string' },
+        'error-log': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -135,7 +156,25 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       memoryCacheBytes: intFlag('cache-size', v['cache-size'], 0),
     },
     admin: v.admin === undefined ? undefined : parseHostPort('admin', v.admin),
+    logs: {
+      accessLog: pathFlag('access-log', v['access-log']),
+      format: logFormat(v['log-format']),
+      errorLog: pathFlag('error-log', v['error-log']) ?? 'stderr',
+      quiet: v.quiet ?? false,
+    },
   };
+}
+
+function pathFlag(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '' || value.includes('\0')) throw new UsageError(`--${name} needs a file path or -, got "${value}"`);
+  if (value !== '-' && existsSync(value) && statSync(value).isDirectory()) throw new UsageError(`--${name} is a folder, not a file: ${value}`);
+  return value;
+}
+
+function logFormat(value: string | undefined): 'combined' | 'json' | undefined {
+  if (value === undefined || value === 'combined' || value === 'json') return value;
+  throw new UsageError(`--log-format must be combined or json, got "${value}"`);
 }
 
 

@@ -4,8 +4,9 @@ import type { Handler } from '../http/types.js';
 import { Connection, type ConnectionOptions } from '../http/connection.js';
 import { Listener } from './listener.js';
 import { forEachConcurrent } from './concurrent.js';
+import { observe, type ObserveOptions, type Observers } from '../ops/hooks.js';
 
-export interface ServeOptions extends ConnectionOptions {
+export interface ServeOptions extends ConnectionOptions, ObserveOptions {
   /** Default '127.0.0.1'. */
   host?: string;
   /** Default 7878; 0 picks a free port. */
@@ -27,6 +28,12 @@ export interface Server {
   readonly connections: number;
   /** Connections accepted and waiting for a concurrency slot. */
   readonly waiting: number;
+  /** Connections accepted since start (served or queued). */
+  readonly accepted: number;
+  /** Connections answered 503 because the queue was full. */
+  readonly rejected: number;
+  /** The access/error logs this server writes (options.accessLog/errorLog); reopen() after a rotation. */
+  readonly logs: Observers;
   /**
    * Graceful shutdown: stop accepting, let in-flight requests finish (their responses say
    * `Connection: close`), close idle connections. Connections still open after `deadlineMs`
@@ -44,12 +51,14 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     port: options.port ?? DEFAULT_PORT,
     queue: options.queue ?? 1024,
   });
+  const obs = observe(options);
+  const connOptions = obs.connection;
   const live = new Set<Connection>();
   let draining = false;
 
   // The accept loop: the async book's `incoming().for_each_concurrent(limit, handle_connection)`.
   const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, (socket) => {
-    const conn = new Connection(socket, handler, options);
+    const conn = new Connection(socket, handler, connOptions);
     live.add(conn);
     if (draining) conn.drain(); // a queued connection taken after close(): serve what it sent, then close
     return conn.done.finally(() => live.delete(conn));
@@ -59,12 +68,15 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | null = null;
 
-  return {
+  const server: Server = {
     host,
     port,
     url: `http://${urlHost}:${port}/`,
     get connections() { return live.size; },
     get waiting() { return listener.waiting; },
+    get accepted() { return listener.accepted; },
+    get rejected() { return listener.rejected; },
+    logs: obs,
     close(deadlineMs = options.shutdownTimeoutMs ?? 10_000) {
       if (closing) return closing;
       draining = true;
@@ -72,8 +84,10 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       for (const conn of live) conn.drain();
       const forced = setTimeout(() => { for (const conn of live) conn.destroy(); }, deadlineMs);
       forced.unref();
-      closing = acceptLoop.finally(() => clearTimeout(forced));
+      closing = acceptLoop.finally(() => clearTimeout(forced)).then(() => obs.close());
       return closing;
     },
   };
+  options.metrics?.attach(server);
+  return server;
 }

@@ -1,0 +1,85 @@
+// Where log lines go: a file (opened O_APPEND), stdout or stderr, written asynchronously by
+// sonic-boom. Lines are gathered in memory and handed over once per event-loop turn, or sooner
+// when a batch nears PIPE_BUF. Every write(2) then carries whole lines and at most PIPE_BUF
+// bytes: several worker processes appending to one file (or sharing one pipe) never tear or
+// interleave each other's lines, because an O_APPEND write, and a pipe write up to PIPE_BUF, lands
+// in one piece. reopen() follows logrotate's convention (rename the file, then signal).
+import sonicBoom, { type SonicBoom as Boom } from 'sonic-boom';
+
+// The package is CommonJS and its types declare the class as a named export it does not have at run time.
+const SonicBoom = sonicBoom as unknown as typeof Boom;
+
+/** Linux's PIPE_BUF: writes up to this size to a pipe are atomic. */
+export const PIPE_BUF = 4096;
+
+export type Destination = string | 'stdout' | 'stderr';
+
+export class LineSink {
+  private readonly boom: Boom;
+  private pending = '';
+  private scheduled = false;
+  private closed = false;
+  /** Lines dropped because the destination failed (disk full, file removed and not writable...). */
+  errors = 0;
+  readonly destination: Destination;
+
+  constructor(destination: Destination) {
+    this.destination = destination;
+    const target = destination === 'stdout' ? { fd: 1 } : destination === 'stderr' ? { fd: 2 } : { dest: destination, append: true, mkdir: true };
+    this.boom = new SonicBoom({ ...target, sync: false, minLength: 0, maxWrite: PIPE_BUF });
+    this.boom.on('error', () => { this.errors++; });
+    // Whatever is still buffered when the process exits (process.exit after a drain) is written.
+    process.once('exit', () => this.flushSync());
+  }
+
+  /** One or more whole lines, each ending in "\n", ASCII, shorter than PIPE_BUF. */
+  write(lines: string): void {
+    if (this.closed) return;
+    if (this.pending.length + lines.length > PIPE_BUF) this.handOver();
+    this.pending += lines;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.handOver);
+    }
+  }
+
+  private readonly handOver = (): void => {
+    this.scheduled = false;
+    if (this.pending.length === 0 || this.closed) return;
+    const chunk = this.pending;
+    this.pending = '';
+    // Each chunk ≤ PIPE_BUF; sonic-boom joins chunks only while they fit in maxWrite.
+    try { this.boom.write(chunk); } catch { this.errors++; }
+  };
+
+  /** Opens the file again by its name (after logrotate renamed it). Lines in flight go to the old file, later ones to the new. */
+  reopen(): void {
+    if (this.closed || this.destination === 'stdout' || this.destination === 'stderr') return;
+    this.handOver();
+    try { this.boom.reopen(); } catch { this.errors++; }
+  }
+
+  /** Writes everything buffered, synchronously (process exit). */
+  flushSync(): void {
+    if (this.closed) return;
+    this.handOver();
+    try { this.boom.flushSync(); } catch { /* not open yet, or the destination is gone */ }
+  }
+
+  /** Flushes, then closes the file (stdout/stderr stay open). */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.handOver();
+    this.closed = true;
+    return new Promise((resolve) => {
+      const done = () => resolve();
+      this.boom.once('close', done);
+      this.boom.once('error', done);
+      if (this.destination === 'stdout' || this.destination === 'stderr') {
+        this.boom.flush(() => resolve());
+      } else {
+        this.boom.end();
+      }
+    });
+  }
+}
