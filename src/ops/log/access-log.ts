@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import type { ResponseRecord } from '../../http/connection.js';
 import type { IncomingRequest } from '../../http/request.js';
-import { escapeField, MAX_TARGET } from './escape.js';
+import { escapeControls, escapeField, MAX_TARGET } from './escape.js';
 import { formatter, headless, type Formatter, type LogFormat } from './formats.js';
 import { LineSink, PIPE_BUF, type Destination } from './sink.js';
 
@@ -61,8 +61,9 @@ export class ErrorLog {
       ? '(no request)'
       : `"${escapeField(req.method, 32)} ${escapeField(req.target, MAX_TARGET)} HTTP/1.${req.minorVersion}" from ${req.remoteAddress ?? '-'}`;
     const stack = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
-    // Control characters in a message could forge lines: escape them, keep the stack's newlines.
-    const body = stack.split('\n').map((l) => escapeField(l, 1024)).join('\n    ');
+    // Control characters in a message could forge entries: escape them, and indent every
+    // continuation line so an entry's first line is the only one starting in column 0.
+    const body = stack.split('\n').map((l, i) => (i > 0 && !/^\s/.test(l) ? '    ' : '') + escapeControls(l, 1024)).join('\n');
     let entry = `${new Date().toISOString()} [error] worker ${this.worker} pid ${process.pid}: handler error on ${what}: ${body}\n`;
     if (entry.length > PIPE_BUF) entry = `${entry.slice(0, PIPE_BUF - 16)} (truncated)\n`;
     this.sink.write(entry);

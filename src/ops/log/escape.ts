@@ -26,3 +26,11 @@ export function escapeField(s: string, max: number): string {
 export const MAX_TARGET = 2048;
 export const MAX_REFERER = 512;
 export const MAX_AGENT = 512;
+
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/g;
+
+/** Free text (an error message, a stack line): only control characters (tab aside) as \xHH, at most `max` chars. */
+export function escapeControls(s: string, max: number): string {
+  const out = s.replace(CONTROL, (c) => HEX[c.charCodeAt(0)]!);
+  return out.length > max ? out.slice(0, max) : out;
+}

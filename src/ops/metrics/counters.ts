@@ -39,6 +39,8 @@ export interface Snapshot {
   loopMaxMs: number;
 }
 
+const LOOP_RESOLUTION_MS = 10;
+
 export class RequestMetrics {
   private readonly status = new Float64Array(600);
   private readonly protocol = new Float64Array(600);
@@ -70,7 +72,7 @@ export class RequestMetrics {
   /** Starts measuring the event loop's delay (call once; the monitor is cheap but not free). */
   watchEventLoop(): void {
     if (this.loop) return;
-    this.loop = monitorEventLoopDelay({ resolution: 10 });
+    this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.loop.enable();
   }
 
@@ -78,7 +80,8 @@ export class RequestMetrics {
     const c = this.connections;
     const cpu = process.cpuUsage();
     const loop = this.loop;
-    const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
+    // The monitor records the time between its timer's runs, the resolution included: the delay is the excess.
+    const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0);
     const snap: Snapshot = {
       pid: process.pid,
       status: pairs(this.status),
