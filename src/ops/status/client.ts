@@ -16,6 +16,8 @@ function fmtUptime(s) {
   return d ? d + 'd ' + h + 'h' : h ? h + 'h ' + m + 'm' : m + 'm ' + Math.floor(s % 60) + 's';
 }
 
+function axisNum(v) { return v >= 1e6 ? (v / 1e6) + 'M' : v >= 1e3 ? (v / 1e3) + 'k' : String(+v.toPrecision(3)); }
+
 function chart(id, names, data) {
   var box = el(id);
   var key = names.join('|');
@@ -23,12 +25,13 @@ function chart(id, names, data) {
   if (c && c.key !== key) { c.plot.destroy(); c = null; }
   if (!c) {
     var axis = { stroke: color('--muted'), grid: { stroke: color('--grid') }, ticks: { stroke: color('--grid') } };
+    var yAxis = Object.assign({}, axis, { size: 56, values: function (u, splits) { return splits.map(axisNum); } });
     var opts = {
       width: box.clientWidth, height: 200,
       cursor: { drag: { x: false, y: false } },
       legend: { live: false },
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.1)]; } } },
-      axes: [axis, axis],
+      axes: [axis, yAxis],
       series: [{}].concat(names.map(function (n, i) {
         return { label: n, stroke: palette[i % palette.length], width: 1.5, points: { show: false } };
       })),
@@ -71,10 +74,11 @@ function render(s) {
   chart('c-lat', ['p50', 'p99'], [t, h.map(function (x) { return x.p50Ms; }), h.map(function (x) { return x.p99Ms; })]);
   chart('c-open', ['open', 'queued'], [t, h.map(function (x) { return x.open; }), h.map(function (x) { return x.waiting; })]);
   var ids = last ? last.workers.map(function (w) { return w.id; }) : [];
+  ids.sort(function (a, b) { return a === 'primary' ? -1 : b === 'primary' ? 1 : a - b; });
   chart('c-cpu', ids.map(function (id) { return id === 'primary' ? 'primary' : 'worker ' + id; }), [t].concat(ids.map(function (id) {
     return h.map(function (x) { var w = x.workers.find(function (w) { return w.id === id; }); return w ? w.cpuPercent : null; });
   })));
-  rows(el('workers'), last ? last.workers.map(function (w) {
+  rows(el('workers'), last ? ids.map(function (id) { return last.workers.find(function (w) { return w.id === id; }); }).map(function (w) {
     return [w.id === 'primary' ? 'primary' : 'worker ' + w.id, String(w.pid), w.cpuPercent.toFixed(0) + ' %', fmtBytes(w.rssBytes), fmtMs(w.loopP99Ms), w.id === 'primary' ? '' : String(w.open)];
   }) : []);
   var total = s.requests || 1;

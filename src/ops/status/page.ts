@@ -8,6 +8,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>sluice status</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="status/uPlot.min.css">
 <style>
 :root { --bg: #fafafa; --fg: #1d1d1f; --muted: #6e6e73; --card: #fff; --line: #e3e3e8; --grid: rgba(0,0,0,.08);
