@@ -10,6 +10,7 @@
 //   4  10,000 concurrent GET /sleep (1 s sleep)      time until all answered, errors, server peak RSS
 //   5  static files, 4 KiB and 10 MiB (sluice DIR)   req/s (reported "not available yet" while sluice lacks it)
 //   6  CPU: /work?ms=20, --workers 1 vs --workers 2  req/s and the ratio
+//   7  GET / keep-alive with the access log on, with metrics on, and both off   req/s and the ratios
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), rounds interleave the servers,
 // results are medians with min–max. Every child process is killed on exit, on error and on SIGINT.
 import fs from 'node:fs';
@@ -26,11 +27,12 @@ import { startNodeServer, startNginx, type RunningServer } from './servers.js';
 import { summarize, headline, type BenchResults, type ScenarioResult, type ServerResult } from './results.js';
 import { terminalReport, writeDocs } from './report.js';
 import type { SleepClientResult } from './sleep-client.js';
+import { OBSERVABILITY_ID, OBSERVABILITY_TITLE, observabilityRatios, observabilityServers } from './scenarios/observability.js';
 
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const HOST = '127.0.0.1';
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6'];
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', OBSERVABILITY_ID];
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -496,6 +498,11 @@ function scenarioGroups(ctx: Ctx): Array<() => Promise<ScenarioResult[]>> {
       ],
     }]));
   }
+  if (want(OBSERVABILITY_ID)) {
+    const servers = observabilityServers(ctx.tmp).map((s) => sluiceDef(ctx, s.name, s.args, SERVER_CPU));
+    groups.push(async () => (await runRpsGroup(ctx, [{ ...base, id: OBSERVABILITY_ID, title: OBSERVABILITY_TITLE, path: '/', connections: 50, pipeline: 1, servers }]))
+      .map(observabilityRatios));
+  }
   return groups;
 }
 
@@ -518,6 +525,7 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === '4') t += 2 * f.rounds * 6;
     if (s === '5') t += 2 * per(servers) + 3;
     if (s === '6') t += per(3);
+    if (s === OBSERVABILITY_ID) t += per(3);
   }
   return t;
 }

@@ -1,9 +1,11 @@
 // Where log lines go: a file (opened O_APPEND), stdout or stderr, written asynchronously by
 // sonic-boom. Lines are gathered in memory and handed over once per event-loop turn, or sooner
-// when a batch nears PIPE_BUF. Every write(2) then carries whole lines and at most PIPE_BUF
-// bytes: several worker processes appending to one file (or sharing one pipe) never tear or
-// interleave each other's lines, because an O_APPEND write, and a pipe write up to PIPE_BUF, lands
-// in one piece. reopen() follows logrotate's convention (rename the file, then signal).
+// when a batch reaches the write size. Every write(2) carries whole lines only, so several worker
+// processes appending to one file, or sharing one pipe, never tear or interleave each other's
+// lines: Linux appends a whole write(2) to a regular file under the inode's lock (O_APPEND: at the
+// end, in one piece), and writes to a pipe are atomic up to PIPE_BUF, so stdout and stderr batches
+// stay within PIPE_BUF while file batches may be larger (fewer system calls).
+// reopen() follows logrotate's convention (rename the file, then signal).
 import sonicBoom, { type SonicBoom as Boom } from 'sonic-boom';
 
 // The package is CommonJS and its types declare the class as a named export it does not have at run time.
@@ -11,6 +13,8 @@ const SonicBoom = sonicBoom as unknown as typeof Boom;
 
 /** Linux's PIPE_BUF: writes up to this size to a pipe are atomic. */
 export const PIPE_BUF = 4096;
+/** Batch size for files. */
+const FILE_WRITE = 16 * 1024;
 
 export type Destination = string | 'stdout' | 'stderr';
 
@@ -22,11 +26,14 @@ export class LineSink {
   /** Lines dropped because the destination failed (disk full, file removed and not writable...). */
   errors = 0;
   readonly destination: Destination;
+  private readonly batch: number;
 
   constructor(destination: Destination) {
     this.destination = destination;
+    const stdio = destination === 'stdout' || destination === 'stderr';
     const target = destination === 'stdout' ? { fd: 1 } : destination === 'stderr' ? { fd: 2 } : { dest: destination, append: true, mkdir: true };
-    this.boom = new SonicBoom({ ...target, sync: false, minLength: 0, maxWrite: PIPE_BUF });
+    this.batch = stdio ? PIPE_BUF : FILE_WRITE;
+    this.boom = new SonicBoom({ ...target, sync: false, minLength: 0, maxWrite: this.batch });
     this.boom.on('error', () => { this.errors++; });
     // Whatever is still buffered when the process exits (process.exit after a drain) is written.
     process.once('exit', () => this.flushSync());
@@ -35,7 +42,7 @@ export class LineSink {
   /** One or more whole lines, each ending in "\n", ASCII, shorter than PIPE_BUF. */
   write(lines: string): void {
     if (this.closed) return;
-    if (this.pending.length + lines.length > PIPE_BUF) this.handOver();
+    if (this.pending.length + lines.length > this.batch) this.handOver();
     this.pending += lines;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -48,7 +55,7 @@ export class LineSink {
     if (this.pending.length === 0 || this.closed) return;
     const chunk = this.pending;
     this.pending = '';
-    // Each chunk ≤ PIPE_BUF; sonic-boom joins chunks only while they fit in maxWrite.
+    // Each chunk ≤ the batch size; sonic-boom joins chunks only while they fit in maxWrite.
     try { this.boom.write(chunk); } catch { this.errors++; }
   };
 
