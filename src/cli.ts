@@ -13,7 +13,8 @@ import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { startAdmin } from './ops/admin.js';
-import { forwardLogReopen, logOptions, operatorAdmin, servingMetrics, wireServingProcess, type OperatorAdmin } from './ops/setup.js';
+import { forwardLogReopen, logOptions, operatorAggregator, servingMetrics, wireServingProcess } from './ops/setup.js';
+import type { Aggregator } from './ops/metrics/aggregate.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
 
@@ -46,12 +47,12 @@ async function main(): Promise<void> {
   const adminLine = () => { if (adminUrl !== null) console.log(`sluice admin on ${adminUrl} (/healthz, /readyz, /metrics, /status)`); };
   // Request counters in every serving process when an admin listener will read them.
   const metrics = isSupervisor ? undefined : servingMetrics(config.admin !== undefined);
-  let ops: OperatorAdmin | null = null;
+  let aggregator: Aggregator | undefined;
   if (config.admin && (isSupervisor || !cluster.isWorker)) {
     // Before the workers: probes get an answer (503, starting) from the first moment.
     try {
-      ops = operatorAdmin({ lifecycle, version: version(), workers: isSupervisor ? config.workers : 1, metrics });
-      adminUrl = (await startAdmin({ ...config.admin, lifecycle, extend: ops.extend })).url; // printed after the listening line
+      aggregator = operatorAggregator({ version: version(), workers: isSupervisor ? config.workers : 1, metrics });
+      adminUrl = (await startAdmin({ ...config.admin, lifecycle, metrics: aggregator })).url; // printed after the listening line
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`sluice: cannot listen on ${config.admin.host}:${config.admin.port} (--admin): ${e.code ?? e.message}\n`);
@@ -61,7 +62,6 @@ async function main(): Promise<void> {
   if (isSupervisor) {
     try {
       forwardLogReopen(); // SIGUSR1: every worker reopens its log files
-      const aggregator = ops?.aggregator;
       await runPrimary({
         workers: config.workers, shutdownTimeoutMs, lifecycle, log: (line) => console.log(line),
         onWorkerDied: aggregator ? () => { aggregator.restarts++; } : undefined,

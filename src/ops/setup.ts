@@ -2,14 +2,11 @@
 // serving process writes, and the aggregator behind the admin listener's /metrics and /status.
 import cluster from 'node:cluster';
 import type { LogConfig } from '../cli/args.js';
-import type { Lifecycle } from '../server/lifecycle.js';
 import type { Server } from '../server/server.js';
 import type { ObserveOptions } from './hooks.js';
 import { Aggregator } from './metrics/aggregate.js';
 import { RequestMetrics } from './metrics/counters.js';
 import { ClusterSource, forwardLogReopen, LocalSource, serveWorkerMetrics } from './cluster-metrics.js';
-import { operatorRoutes } from './routes.js';
-import type { Router } from '../app/router.js';
 
 /**
  * The logs of a serving process. An explicit --access-log always writes; otherwise a person at a
@@ -38,16 +35,11 @@ export function wireServingProcess(server: Server, metrics: RequestMetrics | und
   else process.on('SIGUSR1', reopen);
 }
 
-export interface OperatorAdmin {
-  aggregator: Aggregator;
-  extend: (router: Router) => void;
-}
-
 /**
  * The admin side. Under a primary: poll the workers, count restarts, forward SIGUSR1. In a single
  * process: read its own counters.
  */
-export function operatorAdmin(opts: { lifecycle: Lifecycle; version: string; workers: number; metrics?: RequestMetrics }): OperatorAdmin {
+export function operatorAggregator(opts: { version: string; workers: number; metrics?: RequestMetrics }): Aggregator {
   let source;
   if (cluster.isPrimary && opts.workers > 1) {
     const self = new RequestMetrics();
@@ -56,9 +48,7 @@ export function operatorAdmin(opts: { lifecycle: Lifecycle; version: string; wor
   } else {
     source = new LocalSource(opts.metrics ?? new RequestMetrics());
   }
-  const aggregator = new Aggregator(source, opts.version, opts.workers);
-  aggregator.start();
-  return { aggregator, extend: operatorRoutes(aggregator, opts.lifecycle) };
+  return new Aggregator(source, opts.version, opts.workers); // startAdmin starts it
 }
 
 export { forwardLogReopen };
