@@ -209,3 +209,36 @@ async function workerPids(admin: string): Promise<number[]> {
   }
   throw new Error('no sample in /status.json');
 }
+
+test('counters survive a rolling restart (SIGHUP): requests served by the old workers are still counted', { timeout: 60_000 }, async () => {
+  const srv = await startCli(['--workers', '2', '--admin', '0']);
+  try {
+    const admin = await adminUrl(srv);
+    await until(admin, (m) => value(m, 'sluice_workers') === 2, 'two workers reporting');
+    let sent = 0;
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        const res = await fetch(`${srv.url}/`, { signal: AbortSignal.timeout(5_000) });
+        await res.arrayBuffer();
+        sent++;
+      }
+    };
+    const clients = [client(), client(), client()];
+    await delay(500);
+    srv.proc.kill('SIGHUP');
+    const end = Date.now() + 20_000;
+    while (!/rolling restart done/.test(srv.output())) {
+      if (Date.now() > end) throw new Error(`no rolling restart:\n${srv.output()}`);
+      await delay(50);
+    }
+    stop = true;
+    await Promise.all(clients);
+    let counted = 0;
+    const f = await until(admin, (m) => (counted = value(m, 'sluice_http_requests_total')) === sent, `${sent} requests counted`)
+      .catch((err: Error) => { throw new Error(`${err.message}: ${counted} counted`); });
+    assert.equal(value(f, 'sluice_worker_restarts_total'), 0, 'a planned restart is not a crash');
+  } finally {
+    await srv.stop();
+  }
+});

@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { RequestMetrics, Snapshot } from './metrics/counters.js';
 import type { SnapshotSource } from './metrics/aggregate.js';
+import { isDrainMessage } from '../cluster/primary.js';
 
 interface PollMessage { cmd: 'sluice:metrics?'; seq: number }
 interface ReplyMessage { cmd: 'sluice:metrics'; seq: number; snapshot: Snapshot }
@@ -20,16 +21,31 @@ const isMsg = <T extends { cmd: string }>(m: unknown, cmd: T['cmd']): m is T =>
 /** How long the primary waits for every worker's answer before using what it has. */
 const REPLY_WAIT_MS = 400;
 
+/** While a worker drains, it reports this often unasked, so little of its last counts is lost when it exits. */
+const DRAIN_REPORT_MS = 50;
+
 /** In a worker: answer the primary's polls with this process's snapshot; reopen logs when told. */
 export function serveWorkerMetrics(metrics: RequestMetrics | null, reopenLogs: () => void): void {
+  const report = (seq: number) => {
+    if (!metrics || !process.connected) return;
+    const reply: ReplyMessage = { cmd: 'sluice:metrics', seq, snapshot: metrics.snapshot() };
+    process.send?.(reply, undefined, undefined, () => {}); // the channel may be closing: fine
+  };
+  let draining = false;
+  const drainReports = () => {
+    if (draining || !metrics) return;
+    draining = true;
+    setInterval(() => report(-1), DRAIN_REPORT_MS).unref();
+  };
+  // The last word, as the process exits after its drain. An IPC write to an idle channel goes out
+  // at once (libuv tries the write synchronously), so this usually arrives; the timer covers the rest.
+  process.once('exit', () => report(-1));
   process.on('message', (m: unknown) => {
-    if (metrics && isMsg<PollMessage>(m, 'sluice:metrics?')) {
-      const reply: ReplyMessage = { cmd: 'sluice:metrics', seq: m.seq, snapshot: metrics.snapshot() };
-      process.send?.(reply, undefined, undefined, () => {}); // the channel may be closing: fine
-    } else if (isMsg<ReopenMessage>(m, 'sluice:reopen-logs')) {
-      reopenLogs();
-    }
+    if (isMsg<PollMessage>(m, 'sluice:metrics?')) report(m.seq);
+    else if (isMsg<ReopenMessage>(m, 'sluice:reopen-logs')) reopenLogs();
+    else if (isDrainMessage(m)) drainReports();
   });
+  process.on('SIGTERM', drainReports);
   // Sent to the whole process group (or to a worker by hand): the same as the primary's order.
   process.on('SIGUSR1', reopenLogs);
 }
