@@ -1,6 +1,7 @@
 // The admin listener: a separate port for probes and operators, off by default and bound to
 // loopback unless told otherwise. It is served by the process that owns the lifecycle (the
 // cluster primary, or the single process), so it answers while every worker is busy or dead.
+// Given metrics it also serves /metrics, /status and /status.json (routes.ts).
 import { readFileSync } from 'node:fs';
 import { Router } from '../app/router.js';
 import type { Handler } from '../http/types.js';

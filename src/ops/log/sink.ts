@@ -36,8 +36,10 @@ export class LineSink {
     this.boom = new SonicBoom({ ...target, sync: false, minLength: 0, maxWrite: this.batch });
     this.boom.on('error', () => { this.errors++; });
     // Whatever is still buffered when the process exits (process.exit after a drain) is written.
-    process.once('exit', () => this.flushSync());
+    process.once('exit', this.onExit);
   }
+
+  private readonly onExit = (): void => this.flushSync();
 
   /** One or more whole lines, each ending in "\n", ASCII, shorter than PIPE_BUF. */
   write(lines: string): void {
@@ -78,6 +80,7 @@ export class LineSink {
     if (this.closed) return Promise.resolve();
     this.handOver();
     this.closed = true;
+    process.off('exit', this.onExit);
     return new Promise((resolve) => {
       const done = () => resolve();
       this.boom.once('close', done);
