@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       forwardLogReopen(); // SIGUSR1: every worker reopens its log files
       await runPrimary({
         workers: config.workers, shutdownTimeoutMs, lifecycle, log: (line) => console.log(line),
-        onWorkerDied: aggregator ? () => { aggregator.restarts++; } : undefined,
+        onWorkerDied: aggregator ? (pid, how) => aggregator!.recordRestart(pid, how) : undefined,
       });
       adminLine();
     } catch (err) {

@@ -194,6 +194,8 @@ test('the admin port answers while a worker is SIGKILLed, and the restart is cou
     for (let i = 0; i < 50 && (now.includes(pids[0]!) || now.length !== 2); i++) { await delay(100); now = await workerPids(admin); }
     assert.ok(!now.includes(pids[0]!) && now.includes(pids[1]!) && now.length === 2, `the killed worker was replaced: ${pids} → ${now}`);
     assert.equal((await fetch(`${admin}/readyz`)).status, 200);
+    const status = await (await fetch(`${admin}/status.json`)).json() as { recentRestarts: Array<{ pid: number; how: string }> };
+    assert.deepEqual(status.recentRestarts.map((r) => [r.pid, r.how]), [[pids[0], 'was killed by SIGKILL']], 'the status page lists it');
   } finally {
     await srv.stop();
   }

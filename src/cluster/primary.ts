@@ -74,7 +74,7 @@ export interface PrimaryOptions {
   /** Moved to 'serving' once every worker listens and to 'draining' on SIGTERM/SIGINT; its workersUp is kept current. */
   lifecycle?: Lifecycle;
   /** Called when a supervised worker dies unexpectedly (before its replacement is started), for metrics. */
-  onWorkerDied?: (pid: number | undefined) => void;
+  onWorkerDied?: (pid: number | undefined, how: string) => void;
 }
 
 /** runPrimary's rejection when a worker fails to start: `exitCode` is that worker's (e.g. 2 for a port in use). */
@@ -219,7 +219,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     slot.worker = null;
     slot.listeningAt = 0;
     const how = describeExit(code, signal);
-    options.onWorkerDied?.(w.process.pid);
+    options.onWorkerDied?.(w.process.pid, how);
     if (slot.failures === 1) {
       log(`sluice: worker ${w.process.pid} ${how}; starting a replacement`);
       replace(slot, w.process.pid);

@@ -45,6 +45,7 @@ export function statusJson(agg: Aggregator, lifecycle: Lifecycle) {
     workers: agg.live.size,
     workersConfigured: agg.workersConfigured,
     restarts: agg.restarts,
+    recentRestarts: agg.recentRestarts,
     requests,
     codes: [...totals.status].sort((a, b) => a[0] - b[0]),
     history: agg.history,

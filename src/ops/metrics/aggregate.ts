@@ -77,6 +77,8 @@ export class Aggregator {
   self: Snapshot | null = null;
   private retired = emptyTotals();
   restarts = 0;
+  /** The latest unexpected worker deaths, newest last. */
+  readonly recentRestarts: Array<{ t: number; pid: number | undefined; how: string }> = [];
   readonly history: Sample[] = [];
   private prevTotals: Totals | null = null;
   private prevLive = new Map<string, Snapshot>();
@@ -92,6 +94,13 @@ export class Aggregator {
     void this.tick();
     this.timer = setInterval(() => void this.tick(), intervalMs);
     this.timer.unref();
+  }
+
+  /** A worker died unexpectedly (the supervisor replaces it). */
+  recordRestart(pid: number | undefined, how: string): void {
+    this.restarts++;
+    this.recentRestarts.push({ t: Date.now(), pid, how });
+    if (this.recentRestarts.length > 20) this.recentRestarts.shift();
   }
 
   stop(): void {

@@ -81,6 +81,9 @@ function render(s) {
   rows(el('workers'), last ? ids.map(function (id) { return last.workers.find(function (w) { return w.id === id; }); }).map(function (w) {
     return [w.id === 'primary' ? 'primary' : 'worker ' + w.id, String(w.pid), w.cpuPercent.toFixed(0) + ' %', fmtBytes(w.rssBytes), fmtMs(w.loopP99Ms), w.id === 'primary' ? '' : String(w.open)];
   }) : []);
+  rows(el('restarts'), s.recentRestarts.length ? s.recentRestarts.slice().reverse().map(function (r) {
+    return [new Date(r.t).toLocaleTimeString(), String(r.pid), r.how];
+  }) : [['none', '', '']]);
   var total = s.requests || 1;
   rows(el('codes'), s.codes.map(function (c) { return [String(c[0]), fmtNum(c[1]), (100 * c[1] / total).toFixed(1) + ' %']; }));
 }

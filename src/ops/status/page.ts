@@ -33,6 +33,7 @@ table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nu
 th, td { text-align: right; padding: .3rem .4rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 .scroll { overflow-x: auto; }
+.text-last th:last-child, .text-last td:last-child { text-align: left; white-space: normal; }
 .uplot, .u-legend { color: var(--fg); }
 </style>
 </head>
@@ -59,6 +60,9 @@ th:first-child, td:first-child { text-align: left; }
   <section class="card wide"><h2>Processes</h2><div class="scroll"><table>
     <thead><tr><th>process</th><th>pid</th><th>CPU</th><th>RSS</th><th>loop delay p99</th><th>open conns</th></tr></thead>
     <tbody id="workers"></tbody></table></div></section>
+  <section class="card wide"><h2>Worker restarts (latest)</h2><div class="scroll"><table class="text-last">
+    <thead><tr><th>when</th><th>pid</th><th>what happened</th></tr></thead>
+    <tbody id="restarts"></tbody></table></div></section>
   <section class="card wide"><h2>Status codes since start</h2><div class="scroll"><table>
     <thead><tr><th>code</th><th>responses</th><th>share</th></tr></thead>
     <tbody id="codes"></tbody></table></div></section>
