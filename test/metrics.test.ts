@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startCli, type Running } from './helpers/cli.js';
+import { adminUrl } from './helpers/admin.js';
+import { startCli } from './helpers/cli.js';
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 interface Family { type: string; help: string; samples: Sample[] }
@@ -15,7 +16,7 @@ const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"(?:,|$)/;
 
 /** A strict parser of the Prometheus text format (0.0.4): throws on anything malformed. */
-export function parsePrometheus(text: string): Map<string, Family> {
+function parsePrometheus(text: string): Map<string, Family> {
   const families = new Map<string, Family>();
   const familyOf = (sample: string) => {
     for (const suffix of ['_bucket', '_sum', '_count', '']) {
@@ -67,15 +68,6 @@ export function parsePrometheus(text: string): Map<string, Family> {
   return families;
 }
 
-async function adminUrl(srv: Running, deadlineMs = 10_000): Promise<string> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const m = /sluice admin on (http:\/\/[^/\s]+)\//.exec(srv.output());
-    if (m) return m[1]!;
-    if (Date.now() > end) throw new Error(`no admin line:\n${srv.output()}`);
-    await delay(20);
-  }
-}
 
 async function scrape(admin: string): Promise<Map<string, Family>> {
   const res = await fetch(`${admin}/metrics`, { signal: AbortSignal.timeout(5_000) });
@@ -116,7 +108,7 @@ for (const workers of ['1', '2']) {
   test(`--workers ${workers}: /metrics parses strictly and counts every request sent, by status, with its duration histogram`, { timeout: 60_000 }, async () => {
     const srv = await startCli(['--workers', workers, '--admin', '0']);
     try {
-      const admin = await adminUrl(srv);
+      const admin = await adminUrl(srv.output);
       await requests(srv.url, 150, '/');
       await requests(srv.url, 50, '/missing');
       const f = await until(admin, (m) => value(m, 'sluice_http_requests_total') === 200, '200 requests counted');
@@ -142,7 +134,7 @@ test('the connection gauge follows open connections; protocol errors are counted
   const srv = await startCli(['--workers', '2', '--admin', '0']);
   const sockets: net.Socket[] = [];
   try {
-    const admin = await adminUrl(srv);
+    const admin = await adminUrl(srv.output);
     // Ten keep-alive connections, each served once and left open.
     for (let i = 0; i < 10; i++) {
       const s = net.connect(srv.port, '127.0.0.1');
@@ -175,7 +167,7 @@ test('the connection gauge follows open connections; protocol errors are counted
 test('the admin port answers while a worker is SIGKILLed, and the restart is counted', { timeout: 60_000 }, async () => {
   const srv = await startCli(['--workers', '2', '--admin', '0']);
   try {
-    const admin = await adminUrl(srv);
+    const admin = await adminUrl(srv.output);
     const f = await until(admin, (m) => value(m, 'sluice_workers') === 2, 'two workers reporting');
     assert.equal(value(f, 'sluice_worker_restarts_total'), 0);
     const pids = await workerPids(admin);
@@ -215,7 +207,7 @@ async function workerPids(admin: string): Promise<number[]> {
 test('counters survive a rolling restart (SIGHUP): requests served by the old workers are still counted', { timeout: 60_000 }, async () => {
   const srv = await startCli(['--workers', '2', '--admin', '0']);
   try {
-    const admin = await adminUrl(srv);
+    const admin = await adminUrl(srv.output);
     await until(admin, (m) => value(m, 'sluice_workers') === 2, 'two workers reporting');
     let sent = 0;
     let stop = false;

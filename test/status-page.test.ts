@@ -8,23 +8,15 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { repoRoot, startCli, type Running } from './helpers/cli.js';
+import { adminUrl } from './helpers/admin.js';
+import { repoRoot, startCli } from './helpers/cli.js';
 import { launchChromium } from './helpers/chromium.js';
 
-async function adminUrl(srv: Running, deadlineMs = 10_000): Promise<string> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const m = /sluice admin on (http:\/\/[^/\s]+)\//.exec(srv.output());
-    if (m) return m[1]!;
-    if (Date.now() > end) throw new Error(`no admin line:\n${srv.output()}`);
-    await delay(20);
-  }
-}
 
 test('/status, its script and uPlot come from the admin port itself; /status.json has the numbers', { timeout: 30_000 }, async () => {
   const srv = await startCli(['--workers', '2', '--admin', '0']);
   try {
-    const admin = await adminUrl(srv);
+    const admin = await adminUrl(srv.output);
     const page = await fetch(`${admin}/status`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type')!, /^text\/html/);
@@ -57,7 +49,7 @@ test('in Chromium: the page loads without console errors, its charts draw and fo
   const browser = await launchChromium();
   let load: Promise<unknown> | null = null;
   try {
-    const admin = await adminUrl(srv);
+    const admin = await adminUrl(srv.output);
     const { page, errors } = await browser.open(`${admin}/status`, { viewport: { width: 1280, height: 1000 } });
     await page.waitForSelector('#c-rps canvas');
     // The tiles' text, and how many canvas pixels are painted (uPlot draws series and grid there).
@@ -106,7 +98,7 @@ test('in Chromium: readable on a phone (no sideways scrolling) and dark in dark 
   const srv = await startCli(['--workers', '1', '--admin', '0']);
   const browser = await launchChromium();
   try {
-    const admin = await adminUrl(srv);
+    const admin = await adminUrl(srv.output);
     const phone = await browser.open(`${admin}/status`, { viewport: { width: 375, height: 800 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     await phone.page.waitForSelector('#c-rps canvas');
     await phone.page.waitForFunction(() => document.getElementById('t-total')!.textContent !== '–');
