@@ -39,7 +39,7 @@ Options:
                             line per request goes to stdout when stdout is a terminal
   --log-format FORMAT       combined (nginx's default line, the default) or json
   --error-log PATH          handler errors with request line and stack (default: stderr)
-  --quiet                   no per-request lines on the terminal (an --access-log still writes)
+  -q, --quiet               no per-request lines on the terminal (an --access-log still writes)
   -h, --help                show this help
   -v, --version             show the version
 `;

@@ -14,6 +14,8 @@ export interface ObserveOptions {
   metrics?: RequestMetrics;
 }
 
+type OnResponse = NonNullable<ConnectionOptions['onResponse']>;
+
 export interface Observers {
   readonly connection: ConnectionOptions;
   readonly accessLog: AccessLog | null;
@@ -26,10 +28,8 @@ export interface Observers {
 export function observe(options: ConnectionOptions & ObserveOptions): Observers {
   const accessLog = options.accessLog === undefined ? null : options.accessLog instanceof AccessLog ? options.accessLog : new AccessLog(options.accessLog);
   const errorLog = options.errorLog === undefined ? null : options.errorLog instanceof ErrorLog ? options.errorLog : new ErrorLog(options.errorLog);
-  const hooks = [options.onResponse, options.metrics?.onResponse, accessLog?.onResponse].filter((h) => h !== undefined);
-  const onResponse = hooks.length <= 1 ? hooks[0]
-    : hooks.length === 2 ? ((a, b): ConnectionOptions['onResponse'] => (req, rec) => { a(req, rec); b(req, rec); })(hooks[0]!, hooks[1]!)
-    : (req: Parameters<NonNullable<ConnectionOptions['onResponse']>>[0], rec: Parameters<NonNullable<ConnectionOptions['onResponse']>>[1]) => { for (const h of hooks) h(req, rec); };
+  const hooks = [options.onResponse, options.metrics?.onResponse, accessLog?.onResponse].filter((h): h is OnResponse => h !== undefined);
+  const onResponse: OnResponse | undefined = hooks.length <= 1 ? hooks[0] : (req, rec) => { for (const h of hooks) h(req, rec); };
   const connection: ConnectionOptions = { ...options, onResponse, onError: options.onError ?? errorLog?.onError };
   return {
     connection,
