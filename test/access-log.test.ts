@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { runCli, startCli } from './helpers/cli.js';
+import { cliPath, runCli, startCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
 import { serve } from '../src/index.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-log-'));
@@ -236,4 +237,30 @@ test('the CLI\'s default: a short line on a terminal (json if asked), none with 
   const req = { method: 'GET', target: '/a\x1bb', minorVersion: 1, headers: { get: () => undefined } } as never;
   const line = dev()({ req, record: { status: 200, bodyBytes: 1536, aborted: false }, durationMs: 0.42, now: Date.now(), worker: 0 });
   assert.match(line, /^\d{2}:\d{2}:\d{2} GET \/a\\x1Bb 200 0\.4 ms 1\.5 kB\n$/);
+});
+
+test('on a real terminal (script(1) gives it a pty) the CLI prints a short line per request by default', { timeout: 30_000 }, async () => {
+  const proc = spawn('script', ['-qfec', `${process.execPath} ${cliPath} --workers 1 --port 0`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 25_000);
+  try {
+    const end = Date.now() + 15_000;
+    let url: string | undefined;
+    while (!(url = /http:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0])) {
+      if (Date.now() > end) throw new Error(`no start-up line:\n${out}`);
+      await delay(25);
+    }
+    await (await fetch(`${url}/missing?x=1`)).arrayBuffer();
+    while (!/GET \/missing\?x=1 404/.test(out)) {
+      if (Date.now() > end) throw new Error(`no request line:\n${out}`);
+      await delay(25);
+    }
+    assert.match(out, /\n\d{2}:\d{2}:\d{2} GET \/missing\?x=1 404 \d+\.\d ms \d+ B\r?\n/);
+  } finally {
+    proc.stdin.end(); // end of input: script(1) ends the session, the server gets SIGHUP
+    proc.kill('SIGTERM');
+    await new Promise((resolve) => { if (proc.exitCode !== null) resolve(null); else proc.once('exit', resolve); });
+    clearTimeout(killer);
+  }
 });
