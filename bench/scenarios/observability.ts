@@ -11,7 +11,7 @@ export const OBSERVABILITY_TITLE = 'GET / keep-alive, 50 connections: access log
 /** The servers of the scenario, as (name, sluice CLI arguments). */
 export function observabilityServers(tmpDir: string): Array<{ name: string; args: string[] }> {
   return [
-    { name: 'sluice (log and metrics off)', args: ['--workers', '1'] },
+    { name: 'sluice', args: ['--workers', '1'] }, // log and metrics off
     { name: 'sluice --access-log FILE', args: ['--workers', '1', '--access-log', path.join(tmpDir, 'bench-access.log')] },
     { name: 'sluice --admin (metrics)', args: ['--workers', '1', '--admin', '0'] },
   ];
