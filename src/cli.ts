@@ -13,7 +13,7 @@ import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { startAdmin } from './ops/admin.js';
-import { forwardLogReopen, logOptions, operatorAggregator, servingMetrics, wireServingProcess } from './ops/setup.js';
+import { checkLogFiles, forwardLogReopen, logOptions, operatorAggregator, servingMetrics, wireServingProcess } from './ops/setup.js';
 import type { Aggregator } from './ops/metrics/aggregate.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
@@ -40,6 +40,14 @@ async function main(): Promise<void> {
   if (config === 'help') { process.stdout.write(HELP); return; }
   if (config === 'version') { process.stdout.write(`sluice ${version()}\n`); return; }
 
+  if (!cluster.isWorker) {
+    try {
+      checkLogFiles(config.logs);
+    } catch (err) {
+      process.stderr.write(`sluice: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  }
   const shutdownTimeoutMs = config.serve.shutdownTimeoutMs ?? 10_000;
   const lifecycle = new Lifecycle();
   const isSupervisor = config.workers > 1 && cluster.isPrimary;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -220,6 +220,13 @@ test('CLI: no per-request lines on a non-terminal stdout by default; a bad --log
   const bad = await runCli(['--log-format', 'xml']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--log-format must be combined or json, got "xml"/);
+  const dir = tmp();
+  const blocked = path.join(dir, 'a-file');
+  writeFileSync(blocked, '');
+  const unwritable = await runCli(['--access-log', path.join(blocked, 'access.log')]);
+  assert.equal(unwritable.code, 2);
+  assert.match(unwritable.stderr, /^sluice: cannot open .*a-file\/access\.log \(--access-log\): (ENOTDIR|EEXIST)\n/);
+  rmSync(dir, { recursive: true, force: true });
   const dirAsFile = await runCli(['--access-log', os.tmpdir()]);
   assert.equal(dirAsFile.code, 2);
   assert.match(dirAsFile.stderr, /--access-log is a folder/);

@@ -1,6 +1,8 @@
 // How the `sluice` command turns its log and admin flags into observers: which access log a
 // serving process writes, and the aggregator behind the admin listener's /metrics and /status.
 import cluster from 'node:cluster';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
 import type { LogConfig } from '../cli/args.js';
 import type { Server } from '../server/server.js';
 import type { ObserveOptions } from './hooks.js';
@@ -18,6 +20,20 @@ export function logOptions(logs: LogConfig, stdoutIsTTY = process.stdout.isTTY =
   if (logs.accessLog !== undefined) return { accessLog: { destination: logs.accessLog, format: logs.format ?? 'combined' }, errorLog };
   if (stdoutIsTTY && !logs.quiet) return { accessLog: { destination: '-', format: logs.format ?? 'dev' }, errorLog };
   return { errorLog };
+}
+
+/** Opens (creating) the log files once, so a path that cannot be written is a start-up error, not silence. */
+export function checkLogFiles(logs: LogConfig): void {
+  for (const [flag, file] of [['--access-log', logs.accessLog], ['--error-log', logs.errorLog]] as const) {
+    if (file === undefined || file === '-' || file === 'stdout' || file === 'stderr') continue;
+    try {
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      closeSync(openSync(file, 'a'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`cannot open ${file} (${flag}): ${e.code ?? e.message}`);
+    }
+  }
 }
 
 /** Request counters for a serving process, when an admin listener will read them. */

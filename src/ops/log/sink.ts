@@ -34,7 +34,12 @@ export class LineSink {
     const target = destination === 'stdout' ? { fd: 1 } : destination === 'stderr' ? { fd: 2 } : { dest: destination, append: true, mkdir: true };
     this.batch = stdio ? PIPE_BUF : FILE_WRITE;
     this.boom = new SonicBoom({ ...target, sync: false, minLength: 0, maxWrite: this.batch });
-    this.boom.on('error', () => { this.errors++; });
+    this.boom.on('error', (err: NodeJS.ErrnoException) => {
+      // Said once: a log that cannot be written must not take the server down, nor pass unnoticed.
+      if (this.errors++ === 0 && destination !== 'stderr') {
+        process.stderr.write(`sluice: cannot write the log ${destination}: ${err.code ?? err.message}; its lines are dropped\n`);
+      }
+    });
     // Whatever is still buffered when the process exits (process.exit after a drain) is written.
     process.once('exit', this.onExit);
   }
