@@ -12,6 +12,7 @@
 //   6  CPU: /work?ms=20, --workers 1 vs --workers 2  req/s and the ratio
 //   7  plaintext at 256 … 16,384 connections, plain and pipelined (bench/scenarios/concurrency.ts)
 //   8  --workers 2 vs nginx with 2 workers: keep-alive and a new connection per request (same file)
+//   9  GET / keep-alive with the access log on, with metrics on, and both off   req/s and the ratios
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), rounds interleave the servers,
 // results are medians with min–max. Every child process is killed on exit, on error and on SIGINT.
 import fs from 'node:fs';
@@ -29,11 +30,12 @@ import { summarize, headline, type BenchResults, type ScenarioResult, type Serve
 import { terminalReport, writeDocs } from './report.js';
 import type { SleepClientResult } from './sleep-client.js';
 import { runPlaintextFamily, runTwoWorkerFamily, type ConcurrencyContext } from './scenarios/concurrency.js';
+import { OBSERVABILITY_ID, OBSERVABILITY_TITLE, observabilityRatios, observabilityServers } from './scenarios/observability.js';
 
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const HOST = '127.0.0.1';
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8'];
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', OBSERVABILITY_ID];
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -505,6 +507,11 @@ function scenarioGroups(ctx: Ctx): Array<() => Promise<ScenarioResult[]>> {
   });
   if (want('7')) groups.push(() => runPlaintextFamily(cc()));
   if (want('8')) groups.push(() => runTwoWorkerFamily(cc()));
+  if (want(OBSERVABILITY_ID)) {
+    const servers = observabilityServers(ctx.tmp).map((s) => sluiceDef(ctx, s.name, s.args, SERVER_CPU));
+    groups.push(async () => (await runRpsGroup(ctx, [{ ...base, id: OBSERVABILITY_ID, title: OBSERVABILITY_TITLE, path: '/', connections: 50, pipeline: 1, servers }]))
+      .map(observabilityRatios));
+  }
   return groups;
 }
 
@@ -529,6 +536,7 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === '6') t += per(3);
     if (s === '7') t += 8 * servers * (f.rounds * (Math.min(f.durationS, 3) + 1) + 1) + 10;
     if (s === '8') t += 2 * 3 * (f.rounds * Math.min(f.durationS, 3) + 1) + 10;
+    if (s === OBSERVABILITY_ID) t += per(3);
   }
   return t;
 }

@@ -16,6 +16,8 @@ import { DEFAULT_PORT, serve } from './server/server.js';
 import { Lifecycle } from './server/lifecycle.js';
 import { startAdmin } from './ops/admin.js';
 import { freePort, isPortFree, lanLines } from './cli/port.js';
+import { checkLogFiles, forwardLogReopen, logOptions, operatorAggregator, servingMetrics, wireServingProcess } from './ops/setup.js';
+import type { Aggregator } from './ops/metrics/aggregate.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
 
@@ -43,15 +45,27 @@ async function main(): Promise<void> {
   if (config === 'help') { process.stdout.write(HELP); return; }
   if (config === 'version') { process.stdout.write(`sluice ${version()}\n`); return; }
 
+  if (!cluster.isWorker) {
+    try {
+      checkLogFiles(config.logs);
+    } catch (err) {
+      process.stderr.write(`sluice: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  }
   const shutdownTimeoutMs = config.serve.shutdownTimeoutMs ?? 10_000;
   const lifecycle = new Lifecycle();
   const isSupervisor = config.workers > 1 && cluster.isPrimary;
   let adminUrl: string | null = null;
-  const adminLine = () => { if (adminUrl !== null) console.log(`sluice admin on ${adminUrl} (/healthz, /readyz)`); };
+  const adminLine = () => { if (adminUrl !== null) console.log(`sluice admin on ${adminUrl} (/healthz, /readyz, /metrics, /status)`); };
+  // Request counters in every serving process when an admin listener will read them.
+  const metrics = isSupervisor ? undefined : servingMetrics(config.admin !== undefined);
+  let aggregator: Aggregator | undefined;
   if (config.admin && (isSupervisor || !cluster.isWorker)) {
     // Before the workers: probes get an answer (503, starting) from the first moment.
     try {
-      adminUrl = (await startAdmin({ ...config.admin, lifecycle })).url; // printed after the listening line
+      aggregator = operatorAggregator({ version: version(), workers: isSupervisor ? config.workers : 1, metrics });
+      adminUrl = (await startAdmin({ ...config.admin, lifecycle, metrics: aggregator })).url; // printed after the listening line
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`sluice: cannot listen on ${config.admin.host}:${config.admin.port} (--admin): ${e.code ?? e.message}\n`);
@@ -68,7 +82,11 @@ async function main(): Promise<void> {
         console.log(busyNotice(port));
         env = { PORT: String(port) };
       }
-      const at = await runPrimary({ workers: config.workers, shutdownTimeoutMs, drainDelayMs: config.drainDelayMs, lifecycle, log: (line) => console.log(line), env });
+      forwardLogReopen(); // SIGUSR1: every worker reopens its log files
+      const at = await runPrimary({
+        workers: config.workers, shutdownTimeoutMs, drainDelayMs: config.drainDelayMs, lifecycle, log: (line) => console.log(line), env,
+        onWorkerDied: aggregator ? (pid, how) => aggregator!.recordRestart(pid, how) : undefined,
+      });
       if (at !== undefined) for (const line of lanLines(host, at.port)) console.log(line);
       adminLine();
     } catch (err) {
@@ -83,14 +101,15 @@ async function main(): Promise<void> {
   const workers = cluster.isWorker ? config.workers : 1;
   configureSpawn({ threads: config.threads ?? Math.max(1, Math.round(os.availableParallelism() / workers)) });
   const handler = siteHandler(config);
+  const serveOptions = { ...config.serve, ...logOptions(config.logs), metrics };
   let server;
   try {
     try {
       // A cluster worker listens the way its primary chose (its own socket under reusePort).
-      server = await serve(handler, cluster.isWorker ? { ...config.serve, ...(await workerListenOptions()) } : config.serve);
+      server = await serve(handler, cluster.isWorker ? { ...serveOptions, ...(await workerListenOptions()) } : serveOptions);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || config.portExplicit || cluster.isWorker) throw err;
-      server = await serve(handler, { ...config.serve, port: 0 });
+      server = await serve(handler, { ...serveOptions, port: 0 });
       console.log(busyNotice(server.port));
     }
   } catch (err) {
@@ -98,6 +117,7 @@ async function main(): Promise<void> {
     process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${config.serve.port}: ${e.code ?? e.message}\n`);
     process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? 2 : 1);
   }
+  wireServingProcess(server, metrics);
   if (cluster.isWorker) {
     runWorker(server, { shutdownTimeoutMs }); // no await before this: the primary may ask for a drain at once
     return;

@@ -15,3 +15,9 @@ export { compileTrust, TrustListError, type TrustPredicate } from './proxy/trust
 export type { ProxyOptions } from './proxy/accept.js';
 export type { ForwardedHeader } from './proxy/forwarded.js';
 export { applySiteRules, checkSiteConfig, loadSiteConfig, SiteConfigError, type SiteConfig, type SiteRules } from './app/config/index.js';
+export { Lifecycle, type Phase } from './server/lifecycle.js';
+export { startAdmin, adminHandler, type AdminOptions } from './ops/admin.js';
+export { AccessLog, ErrorLog, type AccessLogOptions, type ErrorLogOptions } from './ops/log/access-log.js';
+export type { LogFormat } from './ops/log/formats.js';
+export { RequestMetrics, type Snapshot } from './ops/metrics/counters.js';
+export { Aggregator } from './ops/metrics/aggregate.js';

@@ -3,17 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
+import { adminUrl } from './helpers/admin.js';
 import { startCli } from './helpers/cli.js';
 
-async function adminUrl(output: () => string, deadlineMs = 10_000): Promise<string> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const m = /sluice admin on (http:\/\/[^/\s]+)\//.exec(output());
-    if (m) return m[1]!;
-    if (Date.now() > end) throw new Error(`no admin line:\n${output()}`);
-    await delay(20);
-  }
-}
 
 const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(5_000) });
 

@@ -36,7 +36,8 @@ Options:
   --list                    HTML listing for folders without an index file
   --dotfiles                serve dotfiles (hidden by default)
   --cache-size BYTES        memory for small static files (default 67108864)
-  --admin [HOST:]PORT       admin listener for probes and operators: /healthz, /readyz
+  --admin [HOST:]PORT       admin listener for probes and operators: /healthz, /readyz,
+                            /metrics (Prometheus), /status (live page)
                             (off by default; HOST defaults to 127.0.0.1)
   --drain-delay MS          on SIGTERM, report not-ready (/readyz 503) and keep serving this long
                             before draining, so a load balancer stops sending first (default 0)
@@ -50,6 +51,11 @@ Options:
   --config FILE             site config (headers, redirects, rewrites...; default DIR/sluice.json)
   --cors                    CORS headers on every response, preflight OPTIONS answered
   --header 'NAME: VALUE'    add a response header (repeatable)
+  --access-log PATH         access log file (appended to; - for stdout). Without it, a short
+                            line per request goes to stdout when stdout is a terminal
+  --log-format FORMAT       combined (nginx's default line, the default) or json
+  --error-log PATH          handler errors with request line and stack (default: stderr)
+  -q, --quiet               no per-request lines on the terminal (an --access-log still writes)
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -79,6 +85,17 @@ export interface CliConfig {
   portExplicit: boolean;
   /** Site config rules (file + --cors/--header/--clean-urls). */
   site: SiteRules;
+  logs: LogConfig;
+}
+
+export interface LogConfig {
+  /** --access-log: a path, or '-' for stdout. */
+  accessLog: string | undefined;
+  /** --log-format, when given. */
+  format: 'combined' | 'json' | undefined;
+  /** --error-log: a path, '-' for stdout; 'stderr' by default. */
+  errorLog: string;
+  quiet: boolean;
 }
 
 /** Flags that only mean something when a folder is served. */
@@ -122,6 +139,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         config: { type: 'string' },
         cors: { type: 'boolean' },
         header: { type: 'string', multiple: true },
+        'access-log': { type: 'string' },
+        'log-format': { type: 'string' },
+        'error-log': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -195,6 +216,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     drainDelayMs: intFlag('drain-delay', v['drain-delay'], 0, 3600 * 1000) ?? 0,
     portExplicit,
     site: site.rules,
+    logs: {
+      accessLog: pathFlag('access-log', v['access-log']),
+      format: logFormat(v['log-format']),
+      errorLog: pathFlag('error-log', v['error-log']) ?? 'stderr',
+      quiet: v.quiet ?? false,
+    },
   };
 }
 
@@ -216,6 +243,18 @@ function forwardedHeader(value: string | undefined, trusting: boolean): 'x-forwa
   if (value !== 'x-forwarded' && value !== 'forwarded') throw new UsageError(`--forwarded-header must be x-forwarded or forwarded, got "${value}"`);
   if (!trusting) throw new UsageError('--forwarded-header needs --trust-proxy');
   return value;
+}
+
+function pathFlag(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '' || value.includes('\0')) throw new UsageError(`--${name} needs a file path or -, got "${value}"`);
+  if (value !== '-' && existsSync(value) && statSync(value).isDirectory()) throw new UsageError(`--${name} is a folder, not a file: ${value}`);
+  return value;
+}
+
+function logFormat(value: string | undefined): 'combined' | 'json' | undefined {
+  if (value === undefined || value === 'combined' || value === 'json') return value;
+  throw new UsageError(`--log-format must be combined or json, got "${value}"`);
 }
 
 

@@ -89,6 +89,8 @@ export interface PrimaryOptions {
   lifecycle?: Lifecycle;
   /** Extra environment for the workers (the CLI passes PORT when it chose a free port). */
   env?: Record<string, string>;
+  /** Called when a supervised worker dies unexpectedly (before its replacement is started), for metrics. */
+  onWorkerDied?: (pid: number | undefined, how: string) => void;
 }
 
 /** runPrimary's rejection when a worker fails to start: `exitCode` is that worker's (e.g. 2 for a port in use). */
@@ -269,6 +271,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     // late, not lost); a slot left empty for a backoff must leave the port's group, or the kernel
     // keeps queueing connections on it that nobody accepts.
     if (slot.failures > 1) dropListener(slot);
+    options.onWorkerDied?.(w.process.pid, how);
     if (slot.failures === 1) {
       log(`sluice: worker ${w.process.pid} ${how}; starting a replacement`);
       replace(slot, w.process.pid);

@@ -1,17 +1,32 @@
 // The admin listener: a separate port for probes and operators, off by default and bound to
 // loopback unless told otherwise. It is served by the process that owns the lifecycle (the
 // cluster primary, or the single process), so it answers while every worker is busy or dead.
+// Given metrics it also serves /metrics, /status and /status.json (routes.ts).
+import { readFileSync } from 'node:fs';
 import { Router } from '../app/router.js';
 import type { Handler } from '../http/types.js';
 import type { Lifecycle } from '../server/lifecycle.js';
 import { serve, type Server } from '../server/server.js';
+import { Aggregator } from './metrics/aggregate.js';
+import { RequestMetrics } from './metrics/counters.js';
+import { LocalSource } from './cluster-metrics.js';
+import { operatorRoutes } from './routes.js';
 
 export interface AdminOptions {
   host: string;
   port: number;
   lifecycle: Lifecycle;
-  /** More routes (metrics, status page), added to the same router. */
+  /**
+   * Adds /metrics, /status and /status.json: the RequestMetrics your serve() counts into (a
+   * single process), or an Aggregator over several processes.
+   */
+  metrics?: RequestMetrics | Aggregator;
+  /** More routes, added to the same router. */
   extend?: (router: Router) => void;
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 const TEXT = { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' };
@@ -29,7 +44,15 @@ export function adminHandler(lifecycle: Lifecycle, extend?: (router: Router) => 
 }
 
 export function startAdmin(options: AdminOptions): Promise<Server> {
-  return serve(adminHandler(options.lifecycle, options.extend), {
+  let extend = options.extend;
+  if (options.metrics) {
+    const agg = options.metrics instanceof RequestMetrics ? new Aggregator(new LocalSource(options.metrics), packageVersion(), 1) : options.metrics;
+    agg.start();
+    const operator = operatorRoutes(agg, options.lifecycle);
+    const more = extend;
+    extend = (router) => { operator(router); more?.(router); };
+  }
+  return serve(adminHandler(options.lifecycle, extend), {
     host: options.host,
     port: options.port,
     concurrency: 256,

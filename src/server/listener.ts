@@ -71,6 +71,8 @@ export class Listener implements AsyncIterable<net.Socket> {
   private socketClosed = false;
   /** Connections answered 503 because the queue was full. */
   rejected = 0;
+  /** Connections accepted (handed out or queued; not the rejected ones). */
+  accepted = 0;
 
   private constructor(server: net.Server, maxQueued: number) {
     this.server = server;
@@ -107,10 +109,12 @@ export class Listener implements AsyncIterable<net.Socket> {
 
   private accept(socket: net.Socket): void {
     if (this.waiter) {
+      this.accepted++;
       const w = this.waiter;
       this.waiter = null;
       w(socket);
     } else if (this.queued.length < this.maxQueued) {
+      this.accepted++;
       socket.on('error', noop); // a waiting peer may reset; the handler installs its own later
       this.queued.push(socket);
     } else {

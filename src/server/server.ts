@@ -6,8 +6,9 @@ import { Connection, type ConnectionOptions } from '../http/connection.js';
 import { Listener } from './listener.js';
 import { forEachConcurrent } from './concurrent.js';
 import { proxySetup, type ProxyOptions } from '../proxy/accept.js';
+import { observe, type ObserveOptions, type Observers } from '../ops/hooks.js';
 
-export interface ServeOptions extends ConnectionOptions, ProxyOptions {
+export interface ServeOptions extends ConnectionOptions, ProxyOptions, ObserveOptions {
   /** Default '127.0.0.1'. */
   host?: string;
   /** Default 7878; 0 picks a free port. */
@@ -37,6 +38,12 @@ export interface Server {
   readonly waiting: number;
   /** The listening net.Server (its address, its handle for passing it to another process). */
   readonly netServer: net.Server;
+  /** Connections accepted since start (served or queued). */
+  readonly accepted: number;
+  /** Connections answered 503 because the queue was full. */
+  readonly rejected: number;
+  /** The access/error logs this server writes (options.accessLog/errorLog); reopen() after a rotation. */
+  readonly logs: Observers;
   /**
    * Graceful shutdown: stop accepting, let in-flight requests finish (their responses say
    * `Connection: close`), close idle connections. Connections still open after `deadlineMs`
@@ -61,6 +68,8 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     reusePort: options.reusePort,
     handle: options.listenHandle,
   });
+  const obs = observe(options);
+  const connOptions = obs.connection;
   const live = new Set<Connection>();
   let draining = false;
 
@@ -71,20 +80,23 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     return conn.done.finally(() => live.delete(conn));
   };
   const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, proxy === null
-    ? (socket) => track(new Connection(socket, handler, options))
-    : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : track(new Connection(socket, handler, options, info)))));
+    ? (socket) => track(new Connection(socket, handler, connOptions))
+    : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : track(new Connection(socket, handler, connOptions, info)))));
 
   const port = listener.address.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | null = null;
 
-  return {
+  const server: Server = {
     host,
     port,
     url: `http://${urlHost}:${port}/`,
     get connections() { return live.size; },
     get waiting() { return listener.waiting; },
     netServer: listener.server,
+    get accepted() { return listener.accepted; },
+    get rejected() { return listener.rejected; },
+    logs: obs,
     close(deadlineMs = options.shutdownTimeoutMs ?? 10_000) {
       if (closing) return closing;
       draining = true;
@@ -92,8 +104,10 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       for (const conn of live) conn.drain();
       const forced = setTimeout(() => { proxy?.destroyWaiting(); for (const conn of live) conn.destroy(); }, deadlineMs);
       forced.unref();
-      closing = acceptLoop.finally(() => clearTimeout(forced));
+      closing = acceptLoop.finally(() => clearTimeout(forced)).then(() => obs.close());
       return closing;
     },
   };
+  options.metrics?.attach(server);
+  return server;
 }
