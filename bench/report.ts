@@ -67,10 +67,10 @@ function scenarioTable(sc: ScenarioResult): Table {
   }
   if (sc.kind === 'memory') {
     const rows = sc.servers.map((r) => r.status !== 'ok'
-      ? [r.server, r.status, '', '', '']
-      : [r.server, (r.summary.kibPerConn?.median ?? NaN).toFixed(2), spread(r.summary.kibPerConn, (x) => x.toFixed(2)),
-        fmtInt(r.summary.rssBeforeMb?.median), fmtInt(r.summary.rssAfterMb?.median)]);
-    return { header: ['server', 'KiB per idle connection', 'min–max', 'RSS before MB', 'RSS idle MB'], rows, right: [false, true, true, true, true] };
+      ? [r.server, r.status, '', '', '', '']
+      : [r.server, (r.summary.heapKibPerConn?.median ?? NaN).toFixed(2), spread(r.summary.heapKibPerConn, (x) => x.toFixed(2)),
+        (r.summary.rssKibPerConn?.median ?? NaN).toFixed(2), fmtInt(r.summary.rssBeforeMb?.median), fmtInt(r.summary.rssAfterMb?.median)]);
+    return { header: ['server', 'heap KiB/conn', 'min–max', 'RSS KiB/conn', 'RSS before MB', 'RSS idle MB'], rows, right: [false, true, true, true, true, true] };
   }
   const header = ['server', 'all answered in (s)', 'min–max', 'answered', 'errors', 'peak RSS MB', 'idle RSS MB', 'p50 ms', 'p99 ms',
     'connect all (s)', 'accept-queue overflows'];
@@ -87,7 +87,7 @@ function scenarioTable(sc: ScenarioResult): Table {
 function ratioLine(sc: ScenarioResult): string {
   const parts = Object.entries(sc.ratios).map(([k, v]) => `${k} ${fmtRatio(v)}`);
   if (parts.length === 0) return '';
-  const what = sc.kind === 'rps' ? 'req/s' : sc.kind === 'memory' ? 'KiB per idle connection, lower is better' : 'time until all answered (lower is better)';
+  const what = sc.kind === 'rps' ? 'req/s' : sc.kind === 'memory' ? 'heap KiB per idle connection, lower is better' : 'time until all answered (lower is better)';
   return `ratios of the medians (${what}): ${parts.join(', ')}`;
 }
 

@@ -23,7 +23,7 @@ export interface ScenarioResult {
   /**
    * 'rps': metrics rps, p50, p99 (ms), errors, non2xx, mbPerSec.
    * 'sleep': metrics totalS, answered, errors, peakRssMb, idleRssMb, p50, p99 (ms), connectAllS.
-   * 'memory': metrics kibPerConn, rssBeforeMb, rssAfterMb, open.
+   * 'memory': metrics heapKibPerConn, rssKibPerConn, rssBeforeMb, rssAfterMb, open.
    */
   kind: 'rps' | 'sleep' | 'memory';
   /** How the load was applied (connections, pipelining, headers, pinning). */
@@ -69,7 +69,7 @@ export function summarize(rounds: Record<string, number>[]): Record<string, Spre
 
 /** The metric a scenario is ranked by, and whether higher is better. */
 export function headline(kind: ScenarioResult['kind']): { metric: string; label: string; higherIsBetter: boolean } {
-  if (kind === 'memory') return { metric: 'kibPerConn', label: 'KiB per idle connection', higherIsBetter: false };
+  if (kind === 'memory') return { metric: 'heapKibPerConn', label: 'heap KiB per idle connection', higherIsBetter: false };
   return kind === 'rps'
     ? { metric: 'rps', label: 'req/s', higherIsBetter: true }
     : { metric: 'totalS', label: 's until all answered', higherIsBetter: false };

@@ -38,13 +38,15 @@ export function streamInfo(stream: Duplex): ConnectionInfo {
 export class Connection implements BodySource, BodyWriterOwner, Timed {
   /** Resolves when the connection is closed and every exchange is settled. */
   readonly done: Promise<void>;
-  readonly info: ConnectionInfo;
 
   private readonly stream: Duplex;
   private readonly handler: Handler;
   private readonly settings: Settings;
   private readonly parser: RequestParser;
-  private readonly out = new Output();
+  /** Created on first use: an idle connection needs no output buffer. */
+  private output: Output | null = null;
+  /** As given, or read off the socket on first use (reading the peer address allocates). */
+  private given: ConnectionInfo | undefined;
   private rd: Read = Read.Head;
   private wr: Write = Write.Open;
   /** Requests whose responses are not yet (fully) written, in request order. */
@@ -79,7 +81,7 @@ export class Connection implements BodySource, BodyWriterOwner, Timed {
     this.handler = handler;
     this.settings = settingsOf(options);
     this.parser = new RequestParser(options);
-    this.info = info ?? streamInfo(stream);
+    this.given = info;
     this.done = new Promise((r) => (this.resolveDone = r));
     // Shared listeners that find their connection on the stream: no closures per connection.
     (stream as ConnectionStream)[kConnection] = this;
@@ -91,6 +93,14 @@ export class Connection implements BodySource, BodyWriterOwner, Timed {
     if (stream.destroyed) { this.onClose(); return; }
     this.updateDeadline(Date.now());
     if (stream.isPaused()) stream.resume(); // accepted with pauseOnConnect
+  }
+
+  get info(): ConnectionInfo {
+    return (this.given ??= streamInfo(this.stream));
+  }
+
+  private get out(): Output {
+    return (this.output ??= new Output());
   }
 
   /**
@@ -367,6 +377,7 @@ export class Connection implements BodySource, BodyWriterOwner, Timed {
       if (this.wr !== Write.Open) return; // a body is streaming (the writer flushed what was gathered)
     }
     this.flushOut();
+    if (queue.length === 0) queue.length = 0; // (lets the array drop its grown backing store while idle)
     const rd = this.rd;
     if (queue.length === 0 && (rd === Read.Done || rd === Read.Discard || rd === Read.Eof)) this.closeAfterWrites();
   }
@@ -501,8 +512,9 @@ export class Connection implements BodySource, BodyWriterOwner, Timed {
   }
 
   private flushOut(): void {
-    if (this.out.empty || this.wr === Write.Closed) return;
-    if (!this.out.flush(this.stream)) this.blocked(Date.now());
+    const out = this.output;
+    if (out === null || out.empty || this.wr === Write.Closed) return;
+    if (!out.flush(this.stream)) this.blocked(Date.now());
   }
 
   /** A write is waiting for the peer to read: the send timeout runs from now (unless it runs already). */
