@@ -168,6 +168,7 @@ test('CLI: --help, --version, and bad flags exit 2 with a clear message', async 
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: sluice/);
   assert.match(help.stdout, /--concurrency/);
+  assert.match(help.stdout, /--send-timeout MS/);
   const version = await runCli(['--version']);
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^sluice \d+\.\d+\.\d+/);
@@ -179,6 +180,8 @@ test('CLI: --help, --version, and bad flags exit 2 with a clear message', async 
     [['--sleep-ms', '-5'], /--sleep-ms/],
     [['/definitely/not/here'], /folder not found/],
     [['--workers', 'x'], /--workers must be a whole number/],
+    [['--send-timeout', '0'], /--send-timeout must be between 1/],
+    [['--send-timeout', 'soon'], /--send-timeout must be a whole number/],
   ] as const) {
     const r = await runCli([...args]);
     assert.equal(r.code, 2, `${args.join(' ')} → exit 2`);
