@@ -212,7 +212,7 @@ export class Connection extends Responder implements BodySource {
     }
     // An error before any head was parsed: a response of its own, after those already queued.
     const pseudo = new IncomingRequest(
-      { method: 'GET', target: '', path: '', query: '', minorVersion: 1, headers: new FieldList(), keepAlive: false,
+      { method: '', target: '', path: '', query: '', minorVersion: 1, headers: new FieldList(), keepAlive: false,
         expectContinue: false, bodyKind: BODY_NONE, contentLength: 0, trailers: null },
       this,
     );
