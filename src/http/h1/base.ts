@@ -31,7 +31,8 @@ export abstract class ConnectionBase implements Timed {
   protected readonly stream: Duplex;
   protected readonly handler: Handler;
   protected readonly settings: Settings;
-  protected readonly parser: RequestParser;
+  /** Created when bytes arrive, dropped when it holds nothing between requests (an idle connection needs none). */
+  private parserRef: RequestParser | null = null;
   /** Created on first use: an idle connection needs no output buffer. */
   protected output: Output | null = null;
   /** As given, or read off the socket on first use (reading the peer address allocates). */
@@ -68,9 +69,24 @@ export abstract class ConnectionBase implements Timed {
     this.stream = stream;
     this.handler = handler;
     this.settings = settingsOf(options);
-    this.parser = new RequestParser(options);
     this.given = info;
     this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  protected get parser(): RequestParser {
+    return (this.parserRef ??= new RequestParser(this.settings.options));
+  }
+
+  /** No request is in progress and no unparsed byte is held. */
+  protected get parserIdle(): boolean {
+    const p = this.parserRef;
+    return p === null || p.idle;
+  }
+
+  /** Lets the parser go when it holds nothing (between requests). */
+  protected releaseParser(): void {
+    const p = this.parserRef;
+    if (p !== null && p.idle && p.head === null && this.receiving === null) this.parserRef = null;
   }
 
   // (one side calls the other through these)
@@ -115,7 +131,7 @@ export abstract class ConnectionBase implements Timed {
 
   /** No more requests will be parsed: input is unread (linger) unless the parser holds nothing. */
   protected stopReading(): void {
-    if (this.rd === Read.Head) this.setRead(this.parser.idle ? Read.Done : Read.Discard);
+    if (this.rd === Read.Head) this.setRead(this.parserIdle ? Read.Done : Read.Discard);
     else if (this.rd === Read.Body) {
       this.receiving?._discard();
       this.receiving = null;
@@ -162,7 +178,7 @@ export abstract class ConnectionBase implements Timed {
     } else if (wr === Write.Finished && rd === Read.Discard) {
       due = Due.Linger;
       at = this.lingerSince + LINGER_MS;
-    } else if (rd === Read.Body || (rd === Read.Head && !this.parser.idle)) {
+    } else if (rd === Read.Body || (rd === Read.Head && !this.parserIdle)) {
       if (!this.stream.isPaused()) { // (paused: the handler or the writer has the turn)
         const start = this.messageStart || now;
         due = rd === Read.Body ? Due.Request : Due.Headers;

@@ -66,7 +66,7 @@ export class Connection extends Responder implements BodySource {
   onData(chunk: Buffer): void {
     const rd = this.rd;
     if (rd === Read.Head || rd === Read.Body) {
-      if (this.parser.idle) this.messageStart = 0;
+      if (this.parserIdle) this.messageStart = 0;
       this.parser.feed(chunk);
       this.pump();
     } else if (rd === Read.Done) {
@@ -86,7 +86,7 @@ export class Connection extends Responder implements BodySource {
     try {
       do {
         this.repump = false;
-        while (this.rd === Read.Head || this.rd === Read.Body) {
+        while ((this.rd === Read.Head || this.rd === Read.Body) && !(this.receiving === null && parser.idle)) {
           const receiving = this.receiving;
           if (receiving !== null ? !receiving._wantsData() : this.queue.length >= this.settings.maxPipelined) break;
           if (this.messageStart === 0 && !parser.idle) this.messageStart = now;
@@ -113,6 +113,7 @@ export class Connection extends Responder implements BodySource {
     } finally {
       this.pumping = false;
     }
+    this.releaseParser();
     this.writeReady();
     if (this.wr === Write.Finished && this.rd === Read.Done) { this.stream.destroy(); return; }
     this.updateReading();
@@ -180,8 +181,11 @@ export class Connection extends Responder implements BodySource {
   protected resumeParsing(): void {
     if (this.wr === Write.Closed) return;
     if (this.pumping) { this.repump = true; return; } // (a body consumer reading synchronously inside pump)
-    if (this.rd === Read.Head || this.rd === Read.Body) this.pump(); // cheap when nothing is buffered; an END may be due
-    else { this.updateReading(); this.updateDeadline(Date.now()); }
+    const reading = this.rd === Read.Head || this.rd === Read.Body;
+    if (reading && !this.parserIdle) { this.pump(); return; } // bytes are waiting (an END may be due)
+    if (reading) this.writeReady();
+    this.updateReading();
+    this.updateDeadline(Date.now());
   }
 
 

@@ -52,6 +52,8 @@ export const DRAIN_GRACE_MS = 250;
 
 /** The options every connection of a server shares, resolved once (not copied into each connection). */
 export interface Settings {
+  /** The options themselves (the parser reads its limits from them). */
+  options: ConnectionOptions;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -67,6 +69,7 @@ export function settingsOf(options: ConnectionOptions): Settings {
   let s = resolved.get(options);
   if (s === undefined) {
     s = {
+      options,
       headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,

@@ -39,15 +39,13 @@ export const writeUtf8: StringWriter = HAS_FAST_WRITES
 /** Batches up to this size are copied into one buffer; Buffer.allocUnsafe serves up to 4 KiB from its pool. */
 const POOLED_COPY_MAX = Buffer.poolSize >>> 1;
 
-const NO_PARTS: (string | Uint8Array)[] = [];
-
 /**
  * Bytes waiting to be written. Strings are heads (Latin-1, already checked to be so) or UTF-8
- * text bodies (with their byte length given). The part lists are allocated on first use and
- * dropped after each flush, so an idle connection holds none.
+ * text bodies (with their byte length given). The connection creates its Output on first use;
+ * emptied after each flush (length 0 also lets V8 drop the grown backing store).
  */
 export class Output {
-  private parts: (string | Uint8Array)[] = NO_PARTS;
+  private readonly parts: (string | Uint8Array)[] = [];
   /** Per part: true for a UTF-8 string. Null until a UTF-8 part is added. */
   private utf8: boolean[] | null = null;
   private size = 0;
@@ -58,7 +56,6 @@ export class Output {
 
   /** `s` must be Latin-1 (a head) unless `utf8Length` is given. */
   text(s: string, utf8Length = -1): void {
-    if (this.parts === NO_PARTS) this.parts = [];
     if (utf8Length !== -1) {
       if (this.utf8 === null) this.utf8 = new Array<boolean>(this.parts.length).fill(false);
       this.utf8[this.parts.length] = true;
@@ -72,7 +69,6 @@ export class Output {
 
   bytes(b: Uint8Array): void {
     if (b.byteLength === 0) return;
-    if (this.parts === NO_PARTS) this.parts = [];
     if (this.utf8 !== null) this.utf8[this.parts.length] = false;
     this.parts.push(b);
     this.size += b.byteLength;
@@ -106,7 +102,7 @@ export class Output {
       }
       ok = stream.write(buf);
     }
-    this.parts = NO_PARTS;
+    parts.length = 0;
     this.utf8 = null;
     this.size = 0;
     return ok;

@@ -57,7 +57,10 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
       if (this.wr !== Write.Open) return; // a body is streaming (the writer flushed what was gathered)
     }
     this.flushOut();
-    if (queue.length === 0) queue.length = 0; // (lets the array drop its grown backing store while idle)
+    if (queue.length === 0) {
+      queue.length = 0; // (lets the array drop its grown backing store while idle)
+      if (this.output !== null && this.output.empty) this.output = null; // (nor an output buffer)
+    }
     const rd = this.rd;
     if (queue.length === 0 && (rd === Read.Done || rd === Read.Discard || rd === Read.Eof)) this.closeAfterWrites();
   }
@@ -147,7 +150,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
 
   /** True when the connection should close after `req`'s response (shutdown in progress and nothing else pending). */
   protected stopAfter(req: IncomingRequest): boolean {
-    return this.draining && this.queue.length === 0 && this.receiving === null && this.parser.idle && req._bodyComplete;
+    return this.draining && this.queue.length === 0 && this.receiving === null && this.parserIdle && req._bodyComplete;
   }
 
 
