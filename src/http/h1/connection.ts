@@ -163,8 +163,13 @@ export class Connection extends Responder implements BodySource {
     if (res === null || typeof res !== 'object') {
       res = this.failureResponse(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`), req);
     }
+    if (req._state === Exchange.Ready && req._override !== null) {
+      req._response = res; // replaced by an error still waiting its turn: released with the exchange
+      return;
+    }
     if (req._state !== Exchange.Handling) {
-      // Replaced by an error, or the connection is gone: nobody will write it. Release its file handle or stream now.
+      // The exchange is over (its error answer is out, or the connection is gone): nobody will write
+      // this. Release its file handle or stream now, as release() would have.
       destroyBody(res.body);
       return;
     }
@@ -205,9 +210,7 @@ export class Connection extends Responder implements BodySource {
     if (receiving !== null) {
       receiving._fail(httpErr);
       if (receiving._state === Exchange.Handling || receiving._state === Exchange.Ready) {
-        // Its own response is replaced by the error; a response the handler gives later is released on arrival.
-        if (receiving._response !== null) destroyBody(receiving._response.body);
-        receiving._response = null;
+        // Its own response is replaced by the error: the handler's (now or later) is released with the exchange.
         receiving._override = httpErr;
         if (receiving._state === Exchange.Handling) this.setExchange(receiving, Exchange.Ready);
       }
