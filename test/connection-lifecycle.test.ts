@@ -72,6 +72,23 @@ test('an error that replaces the response (request timeout) releases the body th
   await c.done;
 });
 
+test('an error that replaces a response already waiting its turn releases that response\'s body when the error is written', async () => {
+  const tracked = trackedBody();
+  const c = serveMemory(async (req) => {
+    if (req.path === '/slow') { await sleep(300); return { body: 'slow' }; }
+    return { body: tracked.body }; // answers at once, without reading its body; waits behind /slow
+  }, { requestTimeoutMs: 100 });
+  c.send(GET('/slow') + 'POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc');
+  await sleep(200);
+  assert.equal(tracked.state.destroyed, false, 'still waiting behind /slow');
+  const out = await c.waitFor((o) => o.includes('408 Request Timeout'), 3000);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n[^]*slowHTTP\/1\.1 408 /);
+  await sleep(10);
+  assert.equal(tracked.state.destroyed, true, 'the replaced response body was destroyed');
+  c.stream.destroy();
+  await c.done;
+});
+
 for (const [name, request] of [
   ['Connection: close', 'POST /up HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 10\r\n\r\n'],
   ['HTTP/1.0', 'POST /up HTTP/1.0\r\nContent-Length: 10\r\n\r\n'],
