@@ -183,6 +183,12 @@ test('the transition tables: illegal moves throw (strict mode), and these scenar
   assert.throws(() => move('continue', CONTINUE_TRANSITIONS, 3, 1), IllegalTransition); // Sent → Awaited
   // (every transition above the assertions went through move() in strict mode: an illegal one would have thrown there)
   assert.ok(seen.size >= 10, `a variety of transitions was exercised: ${[...seen].join(' ')}`);
+  // Outside tests an illegal move does not throw (that would take the process down): move() says
+  // false and the connection reports it to onError and cuts only itself.
+  observeTransitions(null, false);
+  assert.equal(move('read', READ_TRANSITIONS, Read.Closed, Read.Head), false);
+  assert.equal(move('read', READ_TRANSITIONS, Read.Head, Read.Body), true);
+  observeTransitions((machine, from, to) => { seen.add(`${machine}:${from}->${to}`); }, true);
   for (const t of ['read:1->2', 'read:0->4', 'write:0->1', 'write:1->0', 'write:0->2', 'write:2->3', 'exchange:1->3']) {
     assert.ok(seen.has(t), `transition ${t} was exercised`);
   }
