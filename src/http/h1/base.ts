@@ -65,6 +65,7 @@ export abstract class ConnectionBase implements Timed {
   wheelKey = 0;
   private due: Due = Due.None;
   protected resolveDone!: () => void;
+
   constructor(stream: Duplex, handler: Handler, options: ConnectionOptions, info: ConnectionInfo | undefined) {
     this.stream = stream;
     this.handler = handler;
@@ -97,37 +98,31 @@ export abstract class ConnectionBase implements Timed {
 
   // ---- states -------------------------------------------------------------------------------
 
-
   protected setRead(to: Read): void {
     if (!move('read', READ_TRANSITIONS, this.rd, to)) this.broken();
     this.rd = to;
   }
-
 
   protected setWrite(to: Write): void {
     if (!move('write', WRITE_TRANSITIONS, this.wr, to)) this.broken();
     this.wr = to;
   }
 
-
   protected setExchange(req: IncomingRequest, to: Exchange): void {
     if (!move('exchange', EXCHANGE_TRANSITIONS, req._state, to)) this.broken();
     req._state = to;
   }
-
 
   protected setContinue(req: IncomingRequest, to: Continue): void {
     if (!move('continue', CONTINUE_TRANSITIONS, req._continue, to)) this.broken();
     req._continue = to;
   }
 
-
   /** An illegal transition outside strict mode: a bug in sluice. Report it and cut this connection only. */
   protected broken(): void {
     this.settings.onError(lastIllegal, null);
     this.stream.destroy();
   }
-
 
   /** No more requests will be parsed: input is unread (linger) unless the parser holds nothing. */
   protected stopReading(): void {
@@ -138,7 +133,6 @@ export abstract class ConnectionBase implements Timed {
       this.setRead(Read.Discard);
     }
   }
-
 
   /**
    * The one place an exchange ends: its response was handed to the stream in full, or it never
@@ -165,7 +159,7 @@ export abstract class ConnectionBase implements Timed {
 
   // ---- deadlines: one per connection, on the process-wide wheel ------------------------------
 
-
+  /** Arms the one deadline that applies in the present state (or none). */
   protected updateDeadline(now: number): void {
     const wr = this.wr, rd = this.rd;
     let due = Due.None;
@@ -198,7 +192,6 @@ export abstract class ConnectionBase implements Timed {
     this.due = due;
     wheel.set(this, at, now);
   }
-
 
   /** Timed: the deadline passed. */
   onDeadline(now: number): void {

@@ -37,11 +37,9 @@ export class Connection extends Responder implements BodySource {
     if (stream.isPaused()) stream.resume(); // accepted with pauseOnConnect
   }
 
-
   get info(): ConnectionInfo {
     return (this.given ??= streamInfo(this.stream));
   }
-
 
   /**
    * Graceful shutdown: finish what was received, then close. An idle connection closes after a
@@ -53,14 +51,12 @@ export class Connection extends Responder implements BodySource {
     this.updateDeadline(Date.now());
   }
 
-
   /** Cuts the connection now. */
   destroy(): void {
     this.stream.destroy();
   }
 
   // ---- reading ------------------------------------------------------------------------------
-
 
   /** @internal */
   onData(chunk: Buffer): void {
@@ -75,7 +71,6 @@ export class Connection extends Responder implements BodySource {
     }
     // (Discard: read and dropped, which keeps the kernel buffer empty so close() sends FIN, not RST)
   }
-
 
   /** Pulls events out of the parser while the connection can take them, then writes what is ready. */
   protected pump(): void {
@@ -120,7 +115,6 @@ export class Connection extends Responder implements BodySource {
     this.updateDeadline(now);
   }
 
-
   protected onHead(): void {
     const parser = this.parser;
     const head = parser.head!;
@@ -139,7 +133,6 @@ export class Connection extends Responder implements BodySource {
     this.dispatch(req);
   }
 
-
   protected dispatch(req: IncomingRequest): void {
     let result: SluiceResponse | Promise<SluiceResponse>;
     try {
@@ -157,7 +150,6 @@ export class Connection extends Responder implements BodySource {
       this.settle(req, result as SluiceResponse);
     }
   }
-
 
   protected settle(req: IncomingRequest, res: SluiceResponse): void {
     if (res === null || typeof res !== 'object') {
@@ -181,7 +173,6 @@ export class Connection extends Responder implements BodySource {
     }
   }
 
-
   /** After progress on the writing side: parse what is buffered if we can, else just re-gate reading. */
   protected resumeParsing(): void {
     if (this.wr === Write.Closed) return;
@@ -193,13 +184,11 @@ export class Connection extends Responder implements BodySource {
     this.updateDeadline(Date.now());
   }
 
-
   protected failureResponse(err: unknown, req: IncomingRequest): SluiceResponse {
     if (err instanceof HttpError) return { status: err.status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `${err.message}\n` };
     this.settings.onError(err, req);
     return { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: errorBody(500, '') };
   }
-
 
   /** A malformed request or a timeout: answer it in order, then close. */
   protected protocolError(err: Error): void {
@@ -229,7 +218,6 @@ export class Connection extends Responder implements BodySource {
     this.queue.push(pseudo);
   }
 
-
   /** @internal */
   onPeerEnd(): void {
     if (this.rd === Read.Closed || this.rd === Read.Eof) return;
@@ -239,7 +227,6 @@ export class Connection extends Responder implements BodySource {
     if (this.wr === Write.Finished) this.stream.destroy();
     else this.writeReady(); // and closes once nothing is left to answer
   }
-
 
   /** Pauses or resumes the stream from the conditions that gate reading. */
   protected updateReading(): void {
@@ -256,13 +243,11 @@ export class Connection extends Responder implements BodySource {
     else stream.pause();
   }
 
-
   bodyResumed(): void {
     this.resumeParsing();
   }
 
   // ---- closed -------------------------------------------------------------------------------
-
 
   /** @internal */
   onClose(): void {

@@ -15,11 +15,9 @@ const CHUNKED_END = Buffer.from('0\r\n\r\n', 'latin1');
 export abstract class Responder extends ConnectionBase implements BodyWriterOwner {
   protected abstract resumeParsing(): void;
 
-
   protected get out(): Output {
     return (this.output ??= new Output());
   }
-
 
   bodyWanted(req: IncomingRequest): void {
     if (req._continue !== Continue.Awaited) return;
@@ -33,7 +31,6 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
   }
 
   // ---- writing ------------------------------------------------------------------------------
-
 
   /** Writes every response that is ready at the head of the queue, in order; closes after the last. */
   protected writeReady(): void {
@@ -57,14 +54,10 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
       if (this.wr !== Write.Open) return; // a body is streaming (the writer flushed what was gathered)
     }
     this.flushOut();
-    if (queue.length === 0) {
-      queue.length = 0; // (lets the array drop its grown backing store while idle)
-      if (this.output !== null && this.output.empty) this.output = null; // (nor an output buffer)
-    }
+    if (queue.length === 0 && this.output !== null && this.output.empty) this.output = null; // (an idle connection holds none)
     const rd = this.rd;
     if (queue.length === 0 && (rd === Read.Done || rd === Read.Discard || rd === Read.Eof)) this.closeAfterWrites();
   }
-
 
   /** Gathers `req`'s response (or starts streaming it). Returns true when the connection closes after it. */
   protected writeResponse(req: IncomingRequest): boolean {
@@ -115,7 +108,6 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
     return this.finish(req, framed.keepAlive);
   }
 
-
   /** BodyWriterOwner: the streamed body is written, failed, or abandoned. */
   bodyDone(err: Error | null, sent: number): void {
     const req = this.writing!;
@@ -141,18 +133,15 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
     this.resumeParsing();
   }
 
-
   /** BodyWriterOwner: the stream's buffer is full. */
   writeBlocked(): void {
     this.blocked(Date.now());
   }
 
-
   /** True when the connection should close after `req`'s response (shutdown in progress and nothing else pending). */
   protected stopAfter(req: IncomingRequest): boolean {
     return this.draining && this.queue.length === 0 && this.receiving === null && this.parserIdle && req._bodyComplete;
   }
-
 
   /** A response is fully handed to the stream. Returns true when it was the connection's last. */
   protected finish(req: IncomingRequest, keepAlive: boolean): boolean {
@@ -176,20 +165,17 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
     return true;
   }
 
-
   protected flushOut(): void {
     const out = this.output;
     if (out === null || out.empty || this.wr === Write.Closed) return;
     if (!out.flush(this.stream)) this.blocked(Date.now());
   }
 
-
   /** A write is waiting for the peer to read: the send timeout runs from now (unless it runs already). */
   protected blocked(now: number): void {
     if (this.sendSince === 0) { this.sendSince = now; this.sendMark = this.stream.writableLength; }
     this.updateDeadline(now);
   }
-
 
   /** @internal 'drain': the peer read what was buffered. */
   onDrain(): void {
@@ -199,7 +185,6 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
   }
 
   // ---- closing ------------------------------------------------------------------------------
-
 
   /** Ends our side once everything queued is written; then destroys, or lingers to drain unread input. */
   protected closeAfterWrites(): void {
@@ -214,7 +199,6 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
     if (stream.writableFinished) this.onFinish();
     else { stream.once('finish', onStreamFinish); this.updateDeadline(now); }
   }
-
 
   /** @internal Our last bytes left. */
   onFinish(): void {
