@@ -42,7 +42,7 @@ const POOLED_COPY_MAX = Buffer.poolSize >>> 1;
 /**
  * Bytes waiting to be written. Strings are heads (Latin-1, already checked to be so) or UTF-8
  * text bodies (with their byte length given). The connection creates its Output on first use;
- * emptied after each flush (length 0 also lets V8 drop the grown backing store).
+ * emptied after each flush.
  */
 export class Output {
   private readonly parts: (string | Uint8Array)[] = [];
