@@ -7,7 +7,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { Framing } from './framing.js';
 
 /** Byte bodies above this are written in slices rather than in one piece. */
-export const SLICED_BODY_MIN = 256 * 1024;
+export const SLICED_BODY_MIN = 128 * 1024;
 const SLICE = 64 * 1024;
 
 const CRLF = Buffer.from('\r\n', 'latin1');
