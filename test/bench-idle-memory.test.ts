@@ -3,31 +3,16 @@
 // figures that make sense (an HTTP server holds more than a bare socket; nothing is negative).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { distDir } from './helpers/cli.js';
+import { runHarness } from './helpers/bench.js';
 
 interface Result { scenarios: { id: string; kind: string; servers: { server: string; status: string; notes: string[]; summary: Record<string, { median: number }> }[] }[] }
 
 test('bench scenario 7 measures idle-connection memory of sluice, node:http and bare sockets', { timeout: 90_000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-memory-test-'));
-  const proc = spawn(process.execPath, [path.join(distDir, 'bench', 'run.js'), '--scenarios', '7', '--rounds', '1', '--sleep-connections', '300', '--no-docs', '--no-nginx', '--out', out], {
-    detached: true, // its own process group: one kill takes the harness and every server it started
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const killGroup = (sig: NodeJS.Signals) => { try { process.kill(-proc.pid!, sig); } catch { /* gone */ } };
-  const onExit = () => killGroup('SIGKILL');
-  process.on('exit', onExit);
-  let output = '';
-  proc.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  proc.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-  const code = await new Promise<number | null>((resolve) => {
-    const soft = setTimeout(() => killGroup('SIGTERM'), 80_000);
-    const hard = setTimeout(() => killGroup('SIGKILL'), 85_000);
-    proc.on('exit', (c) => { clearTimeout(soft); clearTimeout(hard); resolve(c); });
-  });
+  const { code, output } = await runHarness(['--scenarios', '7', '--rounds', '1', '--sleep-connections', '300', '--no-docs', '--no-nginx', '--out', out], 80_000);
   try {
     assert.equal(code, 0, `harness failed:\n${output}`);
     const res = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8')) as Result;
@@ -45,8 +30,6 @@ test('bench scenario 7 measures idle-connection memory of sluice, node:http and 
     assert.ok(heap('node:http') > bare, 'so does node:http');
     assert.match(output, /heap KiB\/conn/);
   } finally {
-    process.off('exit', onExit);
-    killGroup('SIGKILL');
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
