@@ -74,6 +74,13 @@ function scenarioTable(sc: ScenarioResult): Table {
         fmtMs(r.summary.p99?.median), fmtShort(r.summary.mbPerSec?.median ?? NaN), fmtInt(sum(r, 'errors')), fmtInt(sum(r, 'non2xx'))]);
     return { header, rows, right: [false, true, true, true, true, true, true, true] };
   }
+  if (sc.kind === 'memory') {
+    const rows = sc.servers.map((r) => r.status !== 'ok'
+      ? [r.server, r.status, '', '', '', '']
+      : [r.server, (r.summary.heapKibPerConn?.median ?? NaN).toFixed(2), spread(r.summary.heapKibPerConn, (x) => x.toFixed(2)),
+        (r.summary.rssKibPerConn?.median ?? NaN).toFixed(2), fmtInt(r.summary.rssBeforeMb?.median), fmtInt(r.summary.rssAfterMb?.median)]);
+    return { header: ['server', 'heap KiB/conn', 'min–max', 'RSS KiB/conn', 'RSS before MB', 'RSS idle MB'], rows, right: [false, true, true, true, true, true] };
+  }
   const header = ['server', 'all answered in (s)', 'min–max', 'answered', 'errors', 'peak RSS MB', 'idle RSS MB', 'p50 ms', 'p99 ms',
     'connect all (s)', 'accept-queue overflows'];
   const s2 = (x: Spread | undefined) => (x ? x.median.toFixed(2) : '–');
@@ -89,7 +96,7 @@ function scenarioTable(sc: ScenarioResult): Table {
 function ratioLine(sc: ScenarioResult): string {
   const parts = Object.entries(sc.ratios).map(([k, v]) => `${k} ${fmtRatio(v)}`);
   if (parts.length === 0) return '';
-  const what = sc.kind !== 'sleep' ? 'req/s' : 'time until all answered (lower is better)';
+  const what = sc.kind === 'sleep' ? 'time until all answered (lower is better)' : sc.kind === 'memory' ? 'heap KiB per idle connection, lower is better' : 'req/s';
   return `ratios of the medians (${what}): ${parts.join(', ')}`;
 }
 
@@ -152,7 +159,7 @@ function summaryTable(res: BenchResults): Table {
       const v = r.summary[h.metric]?.median;
       return v === undefined ? '–' : sc.kind === 'rps' ? fmtInt(v) : v.toFixed(2);
     };
-    const metric = sc.kind === 'rps' ? 'req/s' : 's (lower is better)';
+    const metric = sc.kind === 'rps' ? 'req/s' : sc.kind === 'memory' ? 'KiB/conn (lower is better)' : 's (lower is better)';
     const other = Object.entries(sc.ratios)
       .filter(([k]) => k !== 'sluice/node:http' && k !== 'sluice/nginx')
       .map(([k, v]) => `${k}: ${fmtRatio(v)}`);
@@ -333,7 +340,7 @@ export function svgChart(res: BenchResults): string {
           s.push(`<line x1="${cx - 5}" y1="${yMax.toFixed(1)}" x2="${cx + 5}" y2="${yMax.toFixed(1)}" stroke="#222" stroke-width="1.2"/>`);
           s.push(`<line x1="${cx - 5}" y1="${yMin.toFixed(1)}" x2="${cx + 5}" y2="${yMin.toFixed(1)}" stroke="#222" stroke-width="1.2"/>`);
         }
-        const label = sc.kind === 'rps' ? fmtShort(v.median) : `${v.median.toFixed(2)} s`;
+        const label = sc.kind === 'rps' ? fmtShort(v.median) : sc.kind === 'memory' ? `${v.median.toFixed(1)} KiB` : `${v.median.toFixed(2)} s`;
         s.push(`<text x="${cx}" y="${(Math.min(y, yMax) - 5).toFixed(1)}" font-size="11" text-anchor="middle" fill="#222">${xml(label)}</text>`);
       } else {
         s.push(`<text x="${cx}" y="${chartY + chartH - 6}" font-size="10" text-anchor="middle" fill="#999">${xml(r.status === 'ok' ? '–' : r.status === 'not available yet' ? 'n/a yet' : r.status)}</text>`);

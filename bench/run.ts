@@ -13,6 +13,7 @@
 //   7  plaintext at 256 … 16,384 connections, plain and pipelined (bench/scenarios/concurrency.ts)
 //   8  --workers 2 vs nginx with 2 workers: keep-alive and a new connection per request (same file)
 //   9  GET / keep-alive with the access log on, with metrics on, and both off   req/s and the ratios
+//  10  10,000 idle keep-alive connections (bench/scenarios/idle-memory.ts)  server KiB per connection
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), rounds interleave the servers,
 // results are medians with min–max. Every child process is killed on exit, on error and on SIGINT.
 import fs from 'node:fs';
@@ -31,11 +32,12 @@ import { terminalReport, writeDocs } from './report.js';
 import type { SleepClientResult } from './sleep-client.js';
 import { runPlaintextFamily, runTwoWorkerFamily, type ConcurrencyContext } from './scenarios/concurrency.js';
 import { OBSERVABILITY_ID, OBSERVABILITY_TITLE, observabilityRatios, observabilityServers } from './scenarios/observability.js';
+import { IDLE_MEMORY_ID, runIdleMemoryScenario } from './scenarios/idle-memory.js';
 
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const HOST = '127.0.0.1';
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', OBSERVABILITY_ID];
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', OBSERVABILITY_ID, IDLE_MEMORY_ID];
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -67,7 +69,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --no-nginx         leave nginx out
   --loadgen NAME     wrk (default when installed) or autocannon
   --cli PATH         the sluice CLI to run (default dist/src/cli.js)
-  --sleep-connections N   connections of scenario 4 (default 10000)
+  --sleep-connections N   connections of scenarios 4 and 7 (default 10000)
 `;
 
 function parseFlags(argv: string[]): Flags {
@@ -512,6 +514,12 @@ function scenarioGroups(ctx: Ctx): Array<() => Promise<ScenarioResult[]>> {
     groups.push(async () => (await runRpsGroup(ctx, [{ ...base, id: OBSERVABILITY_ID, title: OBSERVABILITY_TITLE, path: '/', connections: 50, pipeline: 1, servers }]))
       .map(observabilityRatios));
   }
+  if (want(IDLE_MEMORY_ID)) {
+    groups.push(async () => [await runIdleMemoryScenario({
+      cli: ctx.flags.cli, rounds: ctx.flags.rounds, connections: ctx.flags.sleepConnections, host: HOST,
+      serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, progress,
+    })]);
+  }
   return groups;
 }
 
@@ -537,6 +545,7 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === '7') t += 8 * servers * (f.rounds * (Math.min(f.durationS, 3) + 1) + 1) + 10;
     if (s === '8') t += 2 * 3 * (f.rounds * Math.min(f.durationS, 3) + 1) + 10;
     if (s === OBSERVABILITY_ID) t += per(3);
+    if (s === IDLE_MEMORY_ID) t += 2 * f.rounds * 15;
   }
   return t;
 }

@@ -2,7 +2,8 @@
 export type { Handler, Headers, HeaderValue, ResponseBody, ResponseHeaders, SluiceRequest, SluiceResponse } from './http/types.js';
 export { HttpError } from './http/errors.js';
 export { RequestParser, DEFAULT_LIMITS, type ParserLimits, type RequestHead } from './http/parser.js';
-export { handleConnection, Connection, type ConnectionOptions } from './http/connection.js';
+export { handleConnection, Connection, type ConnectionOptions, type ResponseRecord } from './http/connection.js';
+export { ResponseHeadError } from './http/encode.js';
 export { serve, DEFAULT_PORT, type ServeOptions, type Server } from './server/server.js';
 export { Listener } from './server/listener.js';
 export { forEachConcurrent } from './server/concurrent.js';

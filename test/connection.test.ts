@@ -1,6 +1,6 @@
 // handleConnection over an in-memory stream: no network, the way the async book tests
 // handle_connection with a fake TcpStream.
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,11 @@ import { HttpError } from '../src/http/errors.js';
 import type { Handler } from '../src/http/types.js';
 import { demoSite } from '../src/app/site.js';
 import { memoryStream, splitResponses } from './helpers/memory.js';
+import { observeTransitions } from '../src/http/h1/state.js';
+
+// Strict: any state transition not in the tables (src/http/h1/state.ts) throws.
+before(() => observeTransitions(() => {}, true));
+after(() => observeTransitions(null));
 
 const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 
@@ -50,17 +55,21 @@ test('keep-alive: several requests on one connection, one after another', async 
 });
 
 test('pipelined requests run concurrently but are answered in request order', async () => {
-  const started: string[] = [];
+  // Observed, not inferred: the fast handlers start (and finish) while the slow one is still running.
+  const events: string[] = [];
   const handler: Handler = async (req) => {
-    started.push(req.path);
-    await sleep(req.path === '/slow' ? 80 : 5);
+    events.push(`start ${req.path}`);
+    await sleep(req.path === '/slow' ? 150 : 5);
+    events.push(`end ${req.path}`);
     return { body: req.path };
   };
   const c = serveMemory(handler);
   c.send(GET('/slow') + GET('/fast1') + GET('/fast2'));
   const out = await c.waitFor((o) => splitResponsesSafe(o).length === 3);
-  assert.deepEqual(started, ['/slow', '/fast1', '/fast2'], 'all three handlers started before the first finished');
-  assert.deepEqual(splitResponses(out).map((r) => r.body), ['/slow', '/fast1', '/fast2']);
+  const slowEnd = events.indexOf('end /slow');
+  assert.ok(events.indexOf('start /fast1') < slowEnd && events.indexOf('start /fast2') < slowEnd, `handlers 2 and 3 started while 1 ran: ${events.join(', ')}`);
+  assert.ok(events.indexOf('end /fast1') < slowEnd, `handler 2 even finished first: ${events.join(', ')}`);
+  assert.deepEqual(splitResponses(out).map((r) => r.body), ['/slow', '/fast1', '/fast2'], 'yet the answers come in request order');
   c.end();
   await c.done;
 });
@@ -317,15 +326,22 @@ test('bodies of responses still queued when the connection closes are destroyed'
   assert.equal(destroyed, 3, 'every response body was released');
 });
 
-test('a frozen response object is reused: the same bytes every time, the Date kept current', async () => {
+test('a frozen response object is reused: the same head bytes within a second, a new Date line the next second', async () => {
   const res = Object.freeze({ status: 201, headers: Object.freeze({ 'X-A': '1' }), body: Buffer.from('same') });
   const c = serveMemory(() => res);
+  // Start right after a second boundary so the first two requests share their second.
+  await sleep(1000 - (Date.now() % 1000) + 20);
   c.send(GET('/') + GET('/'));
-  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 2);
-  const [a, b] = splitResponses(out);
-  assert.deepEqual([a.status, a.headers['x-a'], a.body], [201, '1', 'same']);
-  assert.deepEqual([b.status, b.headers['x-a'], b.body], [201, '1', 'same']);
-  assert.ok(a.headers.date && b.headers.date);
+  await c.waitFor((o) => splitResponsesSafe(o).length === 2);
+  await sleep(1000 - (Date.now() % 1000) + 20); // the next second
+  c.send(GET('/'));
+  const out = await c.waitFor((o) => splitResponsesSafe(o).length === 3);
+  const heads = out.split('same').slice(0, 3);
+  const [a, b, d] = splitResponses(out);
+  for (const r of [a, b, d]) assert.deepEqual([r.status, r.headers['x-a'], r.body], [201, '1', 'same']);
+  assert.equal(heads[0], heads[1], 'the same second: byte-for-byte the same head');
+  assert.notEqual(a.headers.date, d.headers.date, 'the next second: the Date line was renewed');
+  assert.equal(heads[2].replace(/Date: [^\r]*/, ''), heads[0].replace(/Date: [^\r]*/, ''), 'and nothing else changed');
   c.end();
   await c.done;
 });

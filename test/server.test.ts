@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startCli, startScript, cliPath, runCli, repoRoot, type Running } from './helpers/cli.js';
 import { RawClient, countResponses, curl, rawRequest } from './helpers/net.js';
+import { parseCli } from '../src/cli/args.js';
 
 const hello = readFileSync(path.join(repoRoot, 'site', 'hello.html'), 'utf8');
 const GET = (p: string, extra = '') => `GET ${p} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
@@ -168,6 +169,9 @@ test('CLI: --help, --version, and bad flags exit 2 with a clear message', async 
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: sluice/);
   assert.match(help.stdout, /--concurrency/);
+  assert.match(help.stdout, /--send-timeout MS/);
+  const parsed = parseCli(['--send-timeout', '1500']);
+  assert.equal(typeof parsed === 'object' && parsed.serve.sendTimeoutMs, 1500, '--send-timeout reaches the server options');
   const version = await runCli(['--version']);
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^sluice \d+\.\d+\.\d+/);
@@ -179,6 +183,8 @@ test('CLI: --help, --version, and bad flags exit 2 with a clear message', async 
     [['--sleep-ms', '-5'], /--sleep-ms/],
     [['/definitely/not/here'], /folder not found/],
     [['--workers', 'x'], /--workers must be a whole number/],
+    [['--send-timeout', '0'], /--send-timeout must be between 1/],
+    [['--send-timeout', 'soon'], /--send-timeout must be a whole number/],
   ] as const) {
     const r = await runCli([...args]);
     assert.equal(r.code, 2, `${args.join(' ')} → exit 2`);

@@ -29,6 +29,7 @@ Options:
   --headers-timeout MS      time to receive a request's head, 408 after (default 10000)
   --request-timeout MS      time to receive a whole request, 408 after (default 30000)
   --keep-alive-timeout MS   idle keep-alive connections close after (default 5000)
+  --send-timeout MS         longest a response write may wait for the client to read (default 60000)
   --shutdown-timeout MS     on SIGTERM/SIGINT, in-flight requests get this long (default 10000)
   --cache-control VALUE     Cache-Control for static files (default "public, max-age=0, must-revalidate")
   --compress                gzip/brotli compressible static files on the fly (cached)
@@ -123,6 +124,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
         'keep-alive-timeout': { type: 'string' },
+        'send-timeout': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'cache-control': { type: 'string' },
         compress: { type: 'boolean' },
@@ -195,6 +197,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       headersTimeoutMs: ms('headers-timeout', v['headers-timeout']),
       requestTimeoutMs: ms('request-timeout', v['request-timeout']),
       keepAliveTimeoutMs: ms('keep-alive-timeout', v['keep-alive-timeout']),
+      sendTimeoutMs: ms('send-timeout', v['send-timeout']),
       shutdownTimeoutMs: ms('shutdown-timeout', v['shutdown-timeout']),
       proxyProtocol: v['proxy-protocol'],
       trustProxy: trustList(v['trust-proxy']),

@@ -1,7 +1,9 @@
 // The request object handlers see, and its body: chunks from the parser reach the handler
 // buffered (body()/text()) or as a stream with backpressure (stream()).
 import { Readable } from 'node:stream';
+import type { HttpError } from './errors.js';
 import type { FieldList } from './fields.js';
+import { Continue, Exchange } from './h1/state.js';
 import { BODY_NONE, type RequestHead } from './parser.js';
 import type { SluiceRequest, SluiceResponse } from './types.js';
 
@@ -63,12 +65,10 @@ export class IncomingRequest implements SluiceRequest {
 
   // ---- the connection's bookkeeping for this exchange (not part of the public API) ----
   /** @internal */ readonly _head: RequestHead;
-  /** @internal The handler's answer, once settled. */ _response: SluiceResponse | null = null;
-  /** @internal */ _ready = false;
-  /** @internal An error that replaces the handler's answer (the request turned out malformed). */ _override: Error | null = null;
-  /** @internal */ _continuePending = false;
-  /** @internal */ _continueSent = false;
-  /** @internal The connection closes before this response can be written. */ _dropped = false;
+  /** @internal Where the exchange is (see h1/state.ts). */ _state: Exchange = Exchange.Handling;
+  /** @internal The 100-continue promise (see h1/state.ts). */ _continue: Continue;
+  /** @internal The response to write: the handler's, once settled. */ _response: SluiceResponse | null = null;
+  /** @internal An error that replaces the handler's answer (the request turned out malformed or too slow). */ _override: HttpError | null = null;
   /** @internal performance.now() when the head was parsed: the start of the exchange, for logs and metrics. */ _startedAt = 0;
 
   private readonly source: BodySource;
@@ -94,6 +94,7 @@ export class IncomingRequest implements SluiceRequest {
     this.headers = head.headers;
     this.hasBody = head.bodyKind !== BODY_NONE;
     this.ended = !this.hasBody;
+    this._continue = head.expectContinue && this.hasBody ? Continue.Awaited : Continue.None;
     this.source = source;
   }
 
@@ -230,6 +231,11 @@ export class IncomingRequest implements SluiceRequest {
   /** @internal */
   get _bodyComplete(): boolean {
     return this.ended;
+  }
+
+  /** @internal The handler is reading the body (body(), text() or stream()). */
+  get _reading(): boolean {
+    return this.mode === M_BUFFER || this.mode === M_STREAM;
   }
 
   private collect(): Buffer {

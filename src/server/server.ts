@@ -77,7 +77,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const track = (conn: Connection) => {
     live.add(conn);
     if (draining) conn.drain(); // a queued connection taken after close(): serve what it sent, then close
-    return conn.done.finally(() => live.delete(conn));
+    return conn.done.then(() => { live.delete(conn); }); // (then, not finally: fewer objects per connection)
   };
   const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, proxy === null
     ? (socket) => track(new Connection(socket, handler, connOptions))

@@ -18,7 +18,11 @@ export interface MemoryStream {
   closed(ms?: number): Promise<string>;
 }
 
-export function memoryStream(opts: { writeDelayMs?: number } = {}): MemoryStream {
+/**
+ * `writeDelayMs`: each write completes after this long. `stallWrites`: writes never complete (a
+ * client that stops reading: the stream's buffer fills and 'drain' never comes).
+ */
+export function memoryStream(opts: { writeDelayMs?: number; stallWrites?: boolean } = {}): MemoryStream {
   const chunks: Buffer[] = [];
   let ended = false;
   let clientEnded = false;
@@ -30,6 +34,7 @@ export function memoryStream(opts: { writeDelayMs?: number } = {}): MemoryStream
     write(chunk: Buffer, _enc, cb) {
       chunks.push(Buffer.from(chunk));
       notify();
+      if (opts.stallWrites) return; // (cb never called)
       if (opts.writeDelayMs) setTimeout(cb, opts.writeDelayMs);
       else cb();
     },
