@@ -13,13 +13,18 @@ import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
+import { AppLoadError, filesFirst, loadApp } from './fetch/app-file.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-function siteHandler(config: CliConfig): Handler {
+async function siteHandler(config: CliConfig): Promise<Handler> {
+  if (config.app !== undefined) {
+    const app = await loadApp(config.app);
+    return config.staticDir === undefined ? app : filesFirst(serveStatic(path.resolve(config.staticDir), config.static), app);
+  }
   if (config.dir === undefined) return demoSite({ sleepMs: config.sleepMs });
   return serveStatic(path.resolve(config.dir), config.static);
 }
@@ -51,7 +56,14 @@ async function main(): Promise<void> {
   // workers rather than every worker starting one thread per core.
   const workers = cluster.isWorker ? config.workers : 1;
   configureSpawn({ threads: config.threads ?? Math.max(1, Math.round(os.availableParallelism() / workers)) });
-  const handler = siteHandler(config);
+  let handler: Handler;
+  try {
+    handler = await siteHandler(config);
+  } catch (err) {
+    if (!(err instanceof AppLoadError)) throw err;
+    process.stderr.write(`sluice: ${err.message}\n`);
+    process.exit(2);
+  }
   let server;
   try {
     server = await serve(handler, config.serve);

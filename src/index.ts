@@ -10,3 +10,5 @@ export { Router, notFound } from './app/router.js';
 export { serveStatic, type StaticOptions } from './app/static/index.js';
 export { demoSite, SITE_DIR } from './app/site.js';
 export { spawn, configureSpawn, closeSpawnPool } from './threads/spawn.js';
+export { fromFetch, isFetchApp, type FetchApp, type FetchHandler, type FetchInfo, type FromFetchOptions } from './fetch/adapter.js';
+export { FastResponse, installGlobals } from './fetch/globals.js';

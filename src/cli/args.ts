@@ -7,9 +7,11 @@ import type { StaticOptions } from '../app/static/index.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
 
-export const HELP = `Usage: sluice [DIR] [options]
+export const HELP = `Usage: sluice [DIR | APP] [options]
 
 Serves DIR as a static site, or the demo site (/, /sleep, /work) when DIR is omitted.
+APP, a JavaScript module (.js, .mjs, .cjs), is imported and its default export served: a fetch
+handler (request => Response), or an object with a fetch method such as a Hono app.
 
 Options:
   --host HOST               address to listen on (env HOST; default 127.0.0.1)
@@ -32,6 +34,7 @@ Options:
   --list                    HTML listing for folders without an index file
   --dotfiles                serve dotfiles (hidden by default)
   --cache-size BYTES        memory for small static files (default 67108864)
+  --static DIR              with APP: serve DIR's files first, the app gets what is not a file
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -46,8 +49,15 @@ const intFlag = (name: string, value: string | undefined, min: number, max = Num
   return n;
 };
 
+/** What the positional may name instead of a folder: a module the CLI imports (see src/fetch/app-file.ts). */
+const APP_FILE = /\.(?:m?js|cjs)$/;
+
 export interface CliConfig {
   dir: string | undefined;
+  /** A fetch app module to import and serve (instead of dir). */
+  app: string | undefined;
+  /** With app: a folder served before it (--static). */
+  staticDir: string | undefined;
   workers: number;
   threads: number | undefined;
   sleepMs: number;
@@ -83,6 +93,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         list: { type: 'boolean' },
         dotfiles: { type: 'boolean' },
         'cache-size': { type: 'string' },
+        static: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -94,10 +105,18 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (v.help) return 'help';
   if (v.version) return 'version';
   if (parsed.positionals.length > 1) throw new UsageError(`expected at most one folder, got ${parsed.positionals.length}`);
-  const dir = parsed.positionals[0];
+  let dir: string | undefined = parsed.positionals[0];
+  let app: string | undefined;
   if (dir !== undefined) {
-    if (!existsSync(dir)) throw new UsageError(`folder not found: ${dir}`);
-    if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir}`);
+    const isApp = APP_FILE.test(dir);
+    if (!existsSync(dir)) throw new UsageError(`${isApp ? 'app file' : 'folder'} not found: ${dir}`);
+    if (isApp && statSync(dir).isFile()) { app = dir; dir = undefined; }
+    else if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder nor a JavaScript module (.js, .mjs, .cjs): ${dir}`);
+  }
+  const staticDir = v.static;
+  if (staticDir !== undefined) {
+    if (app === undefined) throw new UsageError('--static goes with an app file (sluice app.mjs --static DIR); to serve only files: sluice DIR');
+    if (!existsSync(staticDir) || !statSync(staticDir).isDirectory()) throw new UsageError(`--static: not a folder: ${staticDir}`);
   }
   const host = v.host ?? env.HOST ?? '127.0.0.1';
   if (host === '' || /[\s/]/.test(host)) throw new UsageError(`--host is not a valid address: "${host}"`);
@@ -105,6 +124,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const ms = (name: string, value: string | undefined) => intFlag(name, value, 1, 24 * 3600 * 1000);
   return {
     dir,
+    app,
+    staticDir,
     workers: intFlag('workers', v.workers, 1, 1024) ?? os.availableParallelism(),
     threads: intFlag('threads', v.threads, 1, 1024),
     sleepMs: intFlag('sleep-ms', v['sleep-ms'], 0, 24 * 3600 * 1000) ?? 5000,
