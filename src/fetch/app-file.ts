@@ -25,7 +25,10 @@ export async function loadApp(file: string): Promise<Handler> {
     mod = (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
   } catch (err) {
     const e = err as Error;
-    const detail = e instanceof Error ? (e.stack ?? e.message).split('\n').slice(0, 6).join('\n') : String(err);
+    // The error and where it came from in the app (Node's own frames say nothing to the user).
+    const detail = e instanceof Error
+      ? (e.stack ?? e.message).split('\n').filter((l, i) => i === 0 || !l.includes('node:')).slice(0, 6).join('\n')
+      : String(err);
     throw new AppLoadError(`cannot import ${file}: ${detail}`);
   }
   const def = mod.default;
