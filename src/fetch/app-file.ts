@@ -25,9 +25,10 @@ export async function loadApp(file: string): Promise<Handler> {
     mod = (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
   } catch (err) {
     const e = err as Error;
-    // The error and where it came from in the app (Node's own frames say nothing to the user).
+    // The error and where it came from in the app (Node's frames and sluice's say nothing to the user).
+    const ours = new URL('..', import.meta.url).href;
     const detail = e instanceof Error
-      ? (e.stack ?? e.message).split('\n').filter((l, i) => i === 0 || !l.includes('node:')).slice(0, 6).join('\n')
+      ? (e.stack ?? e.message).split('\n').filter((l, i) => i === 0 || !(l.includes('node:') || l.includes(ours))).slice(0, 6).join('\n')
       : String(err);
     throw new AppLoadError(`cannot import ${file}: ${detail}`);
   }
