@@ -39,6 +39,8 @@ async function handler(request: Request, info: FetchInfo): Promise<Response> {
       return new Response('ok', { headers: h });
     }
     case '/native': return new (Object.getPrototypeOf(Response) as typeof Response)('from the platform class', { headers: { 'x-n': '1' } });
+    case '/echo-stream': return new Response(request.body, { headers: { 'content-type': 'application/octet-stream' } });
+    case '/ignore-body': void request.body; return new Response('ignored');
     case '/throw': throw new Error('thrown on purpose');
     case '/reject': return Promise.reject(new Error('rejected on purpose'));
     case '/not-a-response': return { status: 200, body: 'nope' } as unknown as Response;
@@ -171,5 +173,19 @@ test('request.body has backpressure: the client stalls while the app does not re
   await filling;
   const out = await client.until((o, closed) => closed || o.includes(`total ${total}`), 10_000);
   assert.match(out, new RegExp(`total ${total}$`));
+  client.close();
+});
+
+test('a request body streamed back as the response; a body stream left unread does not stall the connection', { timeout: 15_000 }, async () => {
+  await ready;
+  const big = Buffer.alloc(3 * 1024 * 1024, 0x62);
+  const echoed = await fetch(url('/echo-stream'), { method: 'POST', body: big });
+  assert.equal(Buffer.from(await echoed.arrayBuffer()).equals(big), true);
+  const client = new RawClient(server.port);
+  await client.connected;
+  const body = 'z'.repeat(512 * 1024);
+  client.send(`POST /ignore-body HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}GET /string HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const out = await client.until((o) => o.includes('héllo'.replace('é', '\u00c3\u00a9')), 5000);
+  assert.match(out, /ignored[\s\S]*HTTP\/1\.1 202 Taken/);
   client.close();
 });

@@ -3,7 +3,7 @@
 import type { Handler, SluiceRequest, SluiceResponse } from '../http/types.js';
 import { installGlobals } from './globals.js';
 import { FetchRequest, requestUrl } from './request.js';
-import { toSluiceResponse } from './response.js';
+import { toSluiceResponse, WebBody } from './response.js';
 
 /** The second argument of a fetch handler: what the web classes cannot carry. */
 export interface FetchInfo {
@@ -69,8 +69,16 @@ export function fromFetch(app: FetchHandler | FetchApp, options: FromFetchOption
     const request = new FetchRequest(req, requestUrl(req));
     const res = fetch(request as unknown as Request, new Info(req));
     if (res !== null && typeof res === 'object' && typeof (res as Promise<Response>).then === 'function') {
-      return (res as Promise<Response>).then((r) => toSluiceResponse(r, req));
+      return (res as Promise<Response>).then((r) => answer(r, request));
     }
-    return toSluiceResponse(res, req);
+    return answer(res, request);
   };
+}
+
+function answer(res: unknown, request: FetchRequest): SluiceResponse {
+  const out = toSluiceResponse(res, request._req);
+  // A body stream the app took but left unread (nobody holds a reader) would stall the connection: drop it.
+  const body = request._stream;
+  if (body !== null && !body.locked && !(out.body instanceof WebBody && out.body.stream === body)) body.cancel().catch(() => {});
+  return out;
 }

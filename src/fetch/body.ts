@@ -34,7 +34,10 @@ export function toWebStream(source: Readable): ReadableStream<Uint8Array> {
       }
     },
     cancel() {
-      source.destroy();
+      // Nobody wants the rest: read and drop it, so that the connection can go on to the next request.
+      source.off('readable', notify);
+      source.on('data', () => {});
+      source.resume();
     },
   }, { highWaterMark: 0 });
 }

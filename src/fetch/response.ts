@@ -14,8 +14,8 @@ const NO_LENGTH: AsyncIterable<Uint8Array> = Object.freeze({
 });
 
 /** A web ReadableStream as a sluice body: sluice iterates it, and cancels it if it cannot be sent. */
-class WebBody implements AsyncIterable<Uint8Array> {
-  constructor(private readonly stream: ReadableStream<Uint8Array>) {}
+export class WebBody implements AsyncIterable<Uint8Array> {
+  constructor(readonly stream: ReadableStream<Uint8Array>) {}
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return (this.stream as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   }
