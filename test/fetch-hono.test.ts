@@ -202,3 +202,32 @@ test('the same server setup runs a plain fetch handler, no framework', { timeout
     await plain.close(100);
   }
 });
+
+test('common Hono middleware work unchanged: bodyLimit, etag (304), compress, cors', { timeout: 10_000 }, async () => {
+  const { bodyLimit } = await import('hono/body-limit');
+  const { etag } = await import('hono/etag');
+  const { compress } = await import('hono/compress');
+  const { cors } = await import('hono/cors');
+  const mw = new Hono();
+  mw.use('*', cors());
+  mw.use('/e/*', etag());
+  mw.use('/c/*', compress());
+  mw.post('/limit', bodyLimit({ maxSize: 10, onError: (c) => c.text('too big', 413) }), async (c) => c.text(`got ${await c.req.text()}`));
+  mw.get('/e/x', (c) => c.text('etagged'));
+  mw.get('/c/x', (c) => c.text('z'.repeat(5000)));
+  const s = await serve(mw, { port: 0 });
+  const u = s.url.slice(0, -1);
+  try {
+    assert.equal(await (await fetch(`${u}/limit`, { method: 'POST', body: 'small' })).text(), 'got small');
+    assert.equal((await fetch(`${u}/limit`, { method: 'POST', body: 'x'.repeat(100) })).status, 413);
+    const e = await fetch(`${u}/e/x`);
+    assert.equal(e.headers.get('access-control-allow-origin'), '*');
+    assert.equal(await e.text(), 'etagged');
+    assert.equal((await fetch(`${u}/e/x`, { headers: { 'if-none-match': e.headers.get('etag')! } })).status, 304);
+    const c = await fetch(`${u}/c/x`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(c.headers.get('content-encoding'), 'gzip');
+    assert.equal(await c.text(), 'z'.repeat(5000));
+  } finally {
+    await s.close(100);
+  }
+});

@@ -177,8 +177,10 @@ export class FetchRequest {
       headers: (this.headers as unknown as RequestHeaders)._materialize(),
       signal: this._req.signal,
     };
-    if (this._hasBody) {
-      init.body = this.body;
+    const body = this._hasBody ? this.body : null;
+    // A body already read or being read cannot be handed over; the copy then has none.
+    if (body !== null && !body.locked && !isDisturbed(body) && this._bodyState !== B_USED) {
+      init.body = body;
       init.duplex = 'half';
     }
     const native = new NativeRequest(this._url, init);
