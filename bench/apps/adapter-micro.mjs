@@ -1,6 +1,6 @@
 // In-process cost of a keep-alive request through sluice's engine (no sockets): the benchmark's
-// routes on sluice's own handler API vs the same routes as a Hono app through fromFetch. The
-// difference is what Hono and the fetch adapter add per request. CPU time of this process, median
+// routes on sluice's own handler API, as a bare fetch handler through fromFetch (the adapter's
+// cost), and as a Hono app through fromFetch (the adapter's and Hono's). CPU time of this process, median
 // of 5 interleaved runs.
 //   node bench/apps/adapter-micro.mjs [N]        (after npm run build; pin it: taskset -c 1 ...)
 import { Duplex } from 'node:stream';
@@ -10,6 +10,18 @@ import hono from './hono-bench.mjs';
 
 const N = Number(process.argv[2] ?? 100_000);
 const honoHandler = fromFetch(hono);
+// The same routes as a bare fetch handler: what the adapter alone costs (no framework).
+const JSON_TYPE = { 'content-type': 'application/json' };
+const bareHandler = fromFetch((request) => {
+  const url = request.url;
+  const path = url.slice(url.indexOf('/', 8));
+  if (path === '/') return new Response('Hello, World!');
+  if (path === '/json') return new Response(JSON.stringify({ message: 'Hello, World!' }), { headers: JSON_TYPE });
+  if (path.startsWith('/user/')) {
+    return new Response(JSON.stringify({ id: path.slice(6), agent: request.headers.get('user-agent') }), { headers: JSON_TYPE });
+  }
+  return new Response('Not Found', { status: 404 });
+});
 
 /** One connection over an in-memory stream: sends a request when the previous response is out. */
 function run(handler, target, n) {
@@ -43,12 +55,13 @@ await perRequest(sluiceApi, '/'); await perRequest(honoHandler, '/'); // warm up
 const out = {};
 for (let round = 0; round < 5; round++) {
   for (const t of targets) {
-    for (const [name, h] of [['sluice API', sluiceApi], ['Hono via fromFetch', honoHandler]]) {
+    for (const [name, h] of [['sluice API', sluiceApi], ['bare fetch handler', bareHandler], ['Hono via fromFetch', honoHandler]]) {
       ((out[t] ??= {})[name] ??= []).push(await perRequest(h, t));
     }
   }
 }
 for (const t of targets) {
-  const a = median(out[t]['sluice API']), b = median(out[t]['Hono via fromFetch']);
-  console.log(`${t.padEnd(9)} sluice API ${a.toFixed(2)} µs   Hono via fromFetch ${b.toFixed(2)} µs   difference ${(b - a).toFixed(2)} µs (${((b / a - 1) * 100).toFixed(0)} %)`);
+  const a = median(out[t]['sluice API']), f = median(out[t]['bare fetch handler']), b = median(out[t]['Hono via fromFetch']);
+  const d = (x) => `+${(x - a).toFixed(2)} µs (${((x / a - 1) * 100).toFixed(0)} %)`;
+  console.log(`${t.padEnd(9)} sluice API ${a.toFixed(2)} µs | bare fetch handler ${f.toFixed(2)} µs ${d(f)} | Hono ${b.toFixed(2)} µs ${d(b)}`);
 }

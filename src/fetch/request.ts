@@ -37,22 +37,27 @@ const PLAIN_TARGET = /^\/[!#$%&-;=?-[\]_a-z~]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:[/?#]|$)/;
 const PLAIN_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$/;
 const BAD_HOST = /[/?#@\\\s]/;
-/** The last host found plain: a server sees the same one or few again and again. */
+/** The last host found plain, and its "scheme://host": a server sees the same one or few again and again. */
 let plainHost = '';
+let plainScheme = '';
+let plainPrefix = '';
 
 /** The absolute URL of a request: scheme and authority from the connection (TLS, trusted proxies), then the target. */
 export function requestUrl(req: SluiceRequest): string {
   const target = req.target;
   const host = req.host || 'localhost'; // HTTP/1.0 without Host
   if (target.charCodeAt(0) === 47 /* / */) {
-    const url = `${req.scheme}://${host}${target}`;
-    if (host !== plainHost) {
+    const scheme = req.scheme;
+    if (host !== plainHost || scheme !== plainScheme) {
       if (!PLAIN_HOST.test(host)) {
         if (BAD_HOST.test(host)) throw new HttpError(400, 'Bad Request: invalid Host');
-        return normalizeUrl(url);
+        return normalizeUrl(`${scheme}://${host}${target}`);
       }
       plainHost = host;
+      plainScheme = scheme;
+      plainPrefix = `${scheme}://${host}`;
     }
+    const url = plainPrefix + target;
     // A dot segment needs "/." somewhere: most targets are spared the second test.
     if (PLAIN_TARGET.test(target) && (!target.includes('/.') || !DOT_SEGMENT.test(target))) return url;
     return normalizeUrl(url);
