@@ -68,7 +68,7 @@ function asBytes(body: ArrayBuffer | ArrayBufferView): Buffer {
 
 /** The sluice response for what a fetch handler returned. Throws a TypeError when it is not a Response. */
 export function toSluiceResponse(res: unknown, req: SluiceRequest): SluiceResponse {
-  if (FastResponse.is(res) && res._native === null) return fromFast(res, req);
+  if (FastResponse.is(res)) return res._native === null ? fromFast(res, req) : fromNative(res._native, req);
   if (res instanceof NativeResponse) return fromNative(res, req);
   throw new TypeError(`the fetch handler returned ${describe(res)} for ${req.method} ${req.target}, not a Response`);
 }
