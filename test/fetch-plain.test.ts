@@ -2,8 +2,11 @@
 // every kind of Response body, errors, HEAD, and request-body backpressure. Every test has a deadline.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import net from 'node:net';
-import { fromFetch, serve, type FetchInfo, type Server } from '../src/index.js';
+import tls from 'node:tls';
+import { generate } from 'selfsigned';
+import { fromFetch, handleConnection, serve, type FetchInfo, type Server } from '../src/index.js';
 import { RawClient, rawRequest } from './helpers/net.js';
 
 const errors: string[] = [];
@@ -188,4 +191,26 @@ test('a request body streamed back as the response; a body stream left unread do
   const out = await client.until((o) => o.includes('héllo'.replace('é', '\u00c3\u00a9')), 5000);
   assert.match(out, /ignored[\s\S]*HTTP\/1\.1 202 Taken/);
   client.close();
+});
+
+test('over TLS the URL is https and info.scheme says so', { timeout: 20_000 }, async () => {
+  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048, algorithm: 'sha256' });
+  const handler = fromFetch((request: Request, info: FetchInfo) => Response.json({ url: request.url, scheme: info.scheme }));
+  const server = tls.createServer({ key: pems.private, cert: pems.cert }, (socket) => void handleConnection(socket, handler));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = https.get({ host: '127.0.0.1', port, path: '/secure?x=1', rejectUnauthorized: false, agent: false }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(b));
+      });
+      req.setTimeout(5000, () => req.destroy(new Error('no answer')));
+      req.on('error', reject);
+    });
+    assert.deepEqual(JSON.parse(body), { url: `https://127.0.0.1:${port}/secure?x=1`, scheme: 'https' });
+  } finally {
+    server.close();
+  }
 });
