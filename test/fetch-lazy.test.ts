@@ -8,7 +8,7 @@ import { IncomingRequest, type BodySource } from '../src/http/request.js';
 import { HttpError } from '../src/http/errors.js';
 import { FetchRequest, NativeRequest } from '../src/fetch/request.js';
 import { FastResponse, installGlobals, NativeResponse } from '../src/fetch/globals.js';
-import { toSluiceResponse } from '../src/fetch/response.js';
+import { toSluiceResponse, WebBody } from '../src/fetch/response.js';
 
 installGlobals();
 
@@ -116,4 +116,20 @@ test('the lightweight Response builds nothing until asked, and is written from w
   assert.equal(json.headers.get('content-type'), 'application/json');
   assert.throws(() => new Response('x', { status: 204 }), TypeError);
   assert.throws(() => new Response('x', { status: 99 }), RangeError);
+});
+
+test('a platform Response: an untouched string or bytes source is sent as it is, anything else streamed', () => {
+  const get = incoming('GET', '/', [['Host', 'h']]);
+  const text = new NativeResponse('from the platform', { status: 203, headers: [['set-cookie', 'a=1'], ['set-cookie', 'b=2']] });
+  const out = toSluiceResponse(text, get);
+  assert.equal(out.body, 'from the platform');
+  assert.equal(out.status, 203);
+  assert.deepEqual((out.headers as Record<string, unknown>)['set-cookie'], ['a=1', 'b=2']);
+  assert.equal(text.bodyUsed, false, 'peeked at, not consumed');
+  const bytes = toSluiceResponse(new NativeResponse(new Uint8Array([1, 2])), get);
+  assert.deepEqual([...(bytes.body as Uint8Array)], [1, 2]);
+  const streamed = toSluiceResponse(new NativeResponse(new ReadableStream({ start: (c) => c.close() })), get);
+  assert.ok(streamed.body instanceof WebBody);
+  assert.throws(() => toSluiceResponse(NativeResponse.error(), get), TypeError);
+  assert.throws(() => toSluiceResponse('text', get), /returned string for GET \/, not a Response/);
 });
