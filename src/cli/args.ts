@@ -111,7 +111,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const isApp = APP_FILE.test(dir);
     if (!existsSync(dir)) throw new UsageError(`${isApp ? 'app file' : 'folder'} not found: ${dir}`);
     if (isApp && statSync(dir).isFile()) { app = dir; dir = undefined; }
-    else if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder nor a JavaScript module (.js, .mjs, .cjs): ${dir}`);
+    else if (!statSync(dir).isDirectory()) throw new UsageError(`neither a folder nor a JavaScript module (.js, .mjs, .cjs): ${dir}`);
   }
   const staticDir = v.static;
   if (staticDir !== undefined) {
