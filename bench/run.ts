@@ -14,6 +14,7 @@
 //   8  --workers 2 vs nginx with 2 workers: keep-alive and a new connection per request (same file)
 //   9  GET / keep-alive with the access log on, with metrics on, and both off   req/s and the ratios
 //  10  10,000 idle keep-alive connections (bench/scenarios/idle-memory.ts)  server KiB per connection
+//  11  fetch apps: Hono on sluice vs @hono/node-server vs Fastify 5 (and sluice's own API)   req/s, CPU/request
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), rounds interleave the servers,
 // results are medians with min–max. Every child process is killed on exit, on error and on SIGINT.
 import fs from 'node:fs';
@@ -33,11 +34,12 @@ import type { SleepClientResult } from './sleep-client.js';
 import { runPlaintextFamily, runTwoWorkerFamily, type ConcurrencyContext } from './scenarios/concurrency.js';
 import { OBSERVABILITY_ID, OBSERVABILITY_TITLE, observabilityRatios, observabilityServers } from './scenarios/observability.js';
 import { IDLE_MEMORY_ID, runIdleMemoryScenario } from './scenarios/idle-memory.js';
+import { FETCH_APPS_ID, runFetchApps } from './scenarios/fetch-apps.js';
 
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const HOST = '127.0.0.1';
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', OBSERVABILITY_ID, IDLE_MEMORY_ID];
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', OBSERVABILITY_ID, IDLE_MEMORY_ID, FETCH_APPS_ID];
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -520,6 +522,12 @@ function scenarioGroups(ctx: Ctx): Array<() => Promise<ScenarioResult[]>> {
       serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, progress,
     })]);
   }
+  if (want(FETCH_APPS_ID)) {
+    groups.push(() => runFetchApps({
+      loadgen: ctx.loadgen, cli: ctx.flags.cli, durationS: ctx.flags.durationS, rounds: ctx.flags.rounds, warmupS: ctx.flags.warmupS,
+      serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, host: HOST, progress,
+    }));
+  }
   return groups;
 }
 
@@ -546,6 +554,7 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === '8') t += 2 * 3 * (f.rounds * Math.min(f.durationS, 3) + 1) + 10;
     if (s === OBSERVABILITY_ID) t += per(3);
     if (s === IDLE_MEMORY_ID) t += 2 * f.rounds * 15;
+    if (s === FETCH_APPS_ID) t += 3 * per(4);
   }
   return t;
 }

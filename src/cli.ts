@@ -20,14 +20,21 @@ import { checkLogFiles, forwardLogReopen, logOptions, operatorAggregator, servin
 import type { Aggregator } from './ops/metrics/aggregate.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
+import { AppLoadError, filesFirst, loadApp } from './fetch/app-file.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-function siteHandler(config: CliConfig): Handler {
-  const inner = config.dir === undefined ? demoSite({ sleepMs: config.sleepMs }) : serveStatic(path.resolve(config.dir), config.static);
+async function siteHandler(config: CliConfig): Promise<Handler> {
+  let inner: Handler;
+  if (config.app !== undefined) {
+    const app = await loadApp(config.app);
+    inner = config.staticDir === undefined ? app : filesFirst(serveStatic(path.resolve(config.staticDir), config.static), app);
+  } else {
+    inner = config.dir === undefined ? demoSite({ sleepMs: config.sleepMs }) : serveStatic(path.resolve(config.dir), config.static);
+  }
   return applySiteRules(inner, config.site);
 }
 
@@ -100,7 +107,14 @@ async function main(): Promise<void> {
   // workers rather than every worker starting one thread per core.
   const workers = cluster.isWorker ? config.workers : 1;
   configureSpawn({ threads: config.threads ?? Math.max(1, Math.round(os.availableParallelism() / workers)) });
-  const handler = siteHandler(config);
+  let handler: Handler;
+  try {
+    handler = await siteHandler(config);
+  } catch (err) {
+    if (!(err instanceof AppLoadError)) throw err;
+    process.stderr.write(`sluice: ${err.message}\n`);
+    process.exit(2);
+  }
   const serveOptions = { ...config.serve, ...logOptions(config.logs), metrics };
   let server;
   try {

@@ -22,3 +22,5 @@ export { AccessLog, ErrorLog, type AccessLogOptions, type ErrorLogOptions } from
 export type { LogFormat } from './ops/log/formats.js';
 export { RequestMetrics, type Snapshot } from './ops/metrics/counters.js';
 export { Aggregator } from './ops/metrics/aggregate.js';
+export { fromFetch, isFetchApp, type FetchApp, type FetchHandler, type FetchInfo, type FromFetchOptions } from './fetch/adapter.js';
+export { FastResponse, installGlobals } from './fetch/globals.js';

@@ -11,14 +11,14 @@ import { IDLE_MEMORY_ID } from '../bench/scenarios/idle-memory.js';
 
 interface Result { scenarios: { id: string; kind: string; servers: { server: string; status: string; notes: string[]; summary: Record<string, { median: number }> }[] }[] }
 
-test('bench scenario 7 measures idle-connection memory of sluice, node:http and bare sockets', { timeout: 90_000 }, async () => {
+test('bench scenario 10 measures idle-connection memory of sluice, node:http and bare sockets', { timeout: 90_000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-memory-test-'));
   const { code, output } = await runHarness(['--scenarios', IDLE_MEMORY_ID, '--rounds', '1', '--sleep-connections', '300', '--no-docs', '--no-nginx', '--out', out], 80_000);
   try {
     assert.equal(code, 0, `harness failed:\n${output}`);
     const res = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8')) as Result;
     const sc = res.scenarios.find((s) => s.id === IDLE_MEMORY_ID);
-    assert.ok(sc, 'scenario 7 is in the results');
+    assert.ok(sc, 'scenario 10 is in the results');
     assert.equal(sc.kind, 'memory');
     const heap = (name: string) => {
       const r = sc.servers.find((s) => s.server === name);

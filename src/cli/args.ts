@@ -10,9 +10,11 @@ import { DEFAULT_LIMITS } from '../http/parser.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
 import { compileTrust, TrustListError } from '../proxy/trust.js';
 
-export const HELP = `Usage: sluice [DIR] [options]
+export const HELP = `Usage: sluice [DIR | APP] [options]
 
 Serves DIR as a static site, or the demo site (/, /sleep, /work) when DIR is omitted.
+APP, a JavaScript module (.js, .mjs, .cjs), is imported and its default export served: a fetch
+handler (request => Response), or an object with a fetch method such as a Hono app.
 
 Options:
   --host HOST               address to listen on (env HOST; default 127.0.0.1)
@@ -57,6 +59,7 @@ Options:
   --log-format FORMAT       combined (nginx's default line, the default) or json
   --error-log PATH          handler errors with request line and stack (default: stderr)
   -q, --quiet               no per-request lines on the terminal (an --access-log still writes)
+  --static DIR              with APP: serve DIR's files first, the app gets what is not a file
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -71,8 +74,15 @@ const intFlag = (name: string, value: string | undefined, min: number, max = Num
   return n;
 };
 
+/** What the positional may name instead of a folder: a module the CLI imports (see src/fetch/app-file.ts). */
+const APP_FILE = /\.(?:m?js|cjs)$/;
+
 export interface CliConfig {
   dir: string | undefined;
+  /** A fetch app module to import and serve (instead of dir). */
+  app: string | undefined;
+  /** With app: a folder served before it (--static). */
+  staticDir: string | undefined;
   workers: number;
   threads: number | undefined;
   sleepMs: number;
@@ -145,6 +155,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'log-format': { type: 'string' },
         'error-log': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        static: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -160,17 +171,31 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (v.help) return 'help';
   if (v.version) return 'version';
   if (parsed.positionals.length > 1) throw new UsageError(`expected at most one folder, got ${parsed.positionals.length}`);
-  const dir = parsed.positionals[0];
+  let dir: string | undefined = parsed.positionals[0];
+  let app: string | undefined;
   if (dir !== undefined) {
-    if (!existsSync(dir)) throw new UsageError(`folder not found: ${dir}`);
-    if (!statSync(dir).isDirectory()) throw new UsageError(`not a folder: ${dir}`);
-  } else {
+    const isApp = APP_FILE.test(dir);
+    if (!existsSync(dir)) throw new UsageError(`${isApp ? 'app file' : 'folder'} not found: ${dir}`);
+    if (isApp && statSync(dir).isFile()) { app = dir; dir = undefined; }
+    else if (!statSync(dir).isDirectory()) throw new UsageError(`neither a folder nor a JavaScript module (.js, .mjs, .cjs): ${dir}`);
+  }
+  const staticDir = v.static;
+  if (staticDir !== undefined) {
+    if (app === undefined) throw new UsageError('--static goes with an app file (sluice app.mjs --static DIR); to serve only files: sluice DIR');
+    if (!existsSync(staticDir) || !statSync(staticDir).isDirectory()) throw new UsageError(`--static: not a folder: ${staticDir}`);
+  }
+  // The folder whose files are served: DIR, or an app's --static DIR.
+  const filesDir = dir ?? staticDir;
+  if (filesDir === undefined) {
     const given = FOLDER_FLAGS.find((f) => v[f] !== undefined);
-    if (given !== undefined) throw new UsageError(`--${given} only applies to a folder: sluice DIR --${given} (without DIR the demo site is served)`);
+    if (given !== undefined) {
+      throw new UsageError(`--${given} only applies to a folder: sluice DIR --${given} (` +
+        (app === undefined ? 'without DIR the demo site is served' : 'or, with an app, --static DIR') + ')');
+    }
   }
   let site;
   try {
-    site = siteRulesFor({ dir, configFile: v.config, cors: v.cors, headers: v.header, cleanUrls: v['clean-urls'] });
+    site = siteRulesFor({ dir: filesDir, configFile: v.config, cors: v.cors, headers: v.header, cleanUrls: v['clean-urls'] });
   } catch (err) {
     if (err instanceof SiteConfigError) throw new UsageError(err.message);
     throw err;
@@ -182,6 +207,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const ms = (name: string, value: string | undefined) => intFlag(name, value, 1, 24 * 3600 * 1000);
   return {
     dir,
+    app,
+    staticDir,
     workers: intFlag('workers', v.workers, 1, 1024) ?? os.availableParallelism(),
     threads: intFlag('threads', v.threads, 1, 1024),
     sleepMs: intFlag('sleep-ms', v['sleep-ms'], 0, 24 * 3600 * 1000) ?? 5000,
@@ -213,7 +240,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       cleanUrls: site.rules.cleanUrls,
       trailingSlash: site.rules.trailingSlash,
       // The folder's own config file is not part of the site.
-      hide: site.configFile !== undefined && dir !== undefined && path.resolve(site.configFile) === path.resolve(dir, SITE_CONFIG_NAME) ? [SITE_CONFIG_NAME] : [],
+      hide: site.configFile !== undefined && filesDir !== undefined && path.resolve(site.configFile) === path.resolve(filesDir, SITE_CONFIG_NAME) ? [SITE_CONFIG_NAME] : [],
     },
     admin: v.admin === undefined ? undefined : parseHostPort('admin', v.admin),
     drainDelayMs: intFlag('drain-delay', v['drain-delay'], 0, 3600 * 1000) ?? 0,

@@ -7,6 +7,7 @@ import { Listener } from './listener.js';
 import { forEachConcurrent } from './concurrent.js';
 import { proxySetup, type ProxyOptions } from '../proxy/accept.js';
 import { observe, type ObserveOptions, type Observers } from '../ops/hooks.js';
+import { fromFetch, isFetchApp, type FetchApp } from '../fetch/adapter.js';
 
 export interface ServeOptions extends ConnectionOptions, ProxyOptions, ObserveOptions {
   /** Default '127.0.0.1'. */
@@ -54,7 +55,17 @@ export interface Server {
 
 export const DEFAULT_PORT = 7878;
 
-export async function serve(handler: Handler, options: ServeOptions = {}): Promise<Server> {
+function badApp(app: unknown): never {
+  throw new TypeError(`serve: expected a handler function or an object with a fetch method, got ${app === null ? 'null' : typeof app}`);
+}
+
+/**
+ * Serves `app`: a sluice Handler (a function), or a fetch app, an object with a `fetch` method
+ * (a Hono app, `{ fetch }`), run through fromFetch(). A bare fetch handler function must be
+ * wrapped: `serve(fromFetch(fn))` (a function is always taken for a sluice handler).
+ */
+export async function serve(app: Handler | FetchApp, options: ServeOptions = {}): Promise<Server> {
+  const handler: Handler = typeof app === 'function' ? app : isFetchApp(app) ? fromFetch(app) : badApp(app);
   const host = options.host ?? '127.0.0.1';
   // With the PROXY protocol or trusted proxies, the socket goes through the proxy step first
   // (preamble, client address); without them a connection is built straight away. Set up before
