@@ -11,6 +11,12 @@ export interface ListenOptions {
   queue: number;
   /** Listen backlog handed to the kernel. */
   backlog?: number;
+  /**
+   * A server of the caller's and the event that yields its connections ready to serve: a
+   * tls.Server and 'secureConnection' (sockets arrive after their handshake). Default: a plain
+   * net.Server and 'connection'.
+   */
+  accept?: { server: net.Server; event: 'secureConnection' };
 }
 
 const BUSY_BODY = 'Service Unavailable: the server is at its connection limit; retry shortly.\n';
@@ -41,15 +47,15 @@ export class Listener implements AsyncIterable<net.Socket> {
   /** Connections answered 503 because the queue was full. */
   rejected = 0;
 
-  private constructor(server: net.Server, maxQueued: number) {
+  private constructor(server: net.Server, maxQueued: number, event: 'connection' | 'secureConnection' = 'connection') {
     this.server = server;
     this.maxQueued = maxQueued;
-    server.on('connection', (socket) => this.accept(socket));
+    server.on(event, (socket: net.Socket) => this.accept(socket));
   }
 
   static listen(options: ListenOptions): Promise<Listener> {
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
-    const listener = new Listener(server, options.queue);
+    const server = options.accept?.server ?? net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
+    const listener = new Listener(server, options.queue, options.accept?.event);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 2048 }, () => {
