@@ -13,6 +13,9 @@ import type { Handler } from './http/types.js';
 import { serve } from './server/server.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
+import { TlsConfigError } from './tls/options.js';
+import { describeTls, reloadOnSighup, shareWithWorkers, tlsOption } from './tls/program.js';
+import { redirectToHttps } from './tls/redirect.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,9 +40,17 @@ async function main(): Promise<void> {
   if (config === 'version') { process.stdout.write(`sluice ${version()}\n`); return; }
 
   const shutdownTimeoutMs = config.serve.shutdownTimeoutMs ?? 10_000;
+  const tlsCli = config.tls;
+  const badTls = (err: unknown): never => {
+    if (!(err instanceof TlsConfigError)) throw err;
+    process.stderr.write(`sluice: ${err.message}\n`);
+    process.exit(2);
+  };
   if (config.workers > 1 && cluster.isPrimary) {
+    const names = tlsCli === null ? [] : await shareWithWorkers(tlsCli).catch(badTls);
+    const listeningNote = tlsCli === null ? undefined : describeTls(tlsCli, names, config.serve.http2 !== false);
     try {
-      await runPrimary({ workers: config.workers, shutdownTimeoutMs, log: (line) => console.log(line) });
+      await runPrimary({ workers: config.workers, shutdownTimeoutMs, log: (line) => console.log(line), scheme: tlsCli ? 'https' : 'http', listeningNote });
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
       process.exit((err as { exitCode?: number }).exitCode ?? 1);
@@ -53,18 +64,42 @@ async function main(): Promise<void> {
   configureSpawn({ threads: config.threads ?? Math.max(1, Math.round(os.availableParallelism() / workers)) });
   const handler = siteHandler(config);
   let server;
+  if (tlsCli !== null) config.serve.tls = await tlsOption(tlsCli);
   try {
     server = await serve(handler, config.serve);
   } catch (err) {
+    if (err instanceof TlsConfigError) badTls(err);
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${config.serve.port}: ${e.code ?? e.message}\n`);
     process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? 2 : 1);
+  }
+  // --redirect-http: a second, plain listener of sluice's own, answering 308 to the HTTPS port.
+  let redirect: Awaited<ReturnType<typeof serve>> | null = null;
+  if (tlsCli?.redirectHttpPort !== undefined) {
+    try {
+      redirect = await serve(redirectToHttps(server.port), { host: config.serve.host, port: tlsCli.redirectHttpPort });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${tlsCli.redirectHttpPort} (--redirect-http): ${e.code ?? e.message}\n`);
+      process.exit(2);
+    }
+    const main = server;
+    const both = redirect;
+    server = Object.assign(Object.create(main) as typeof main, {
+      close: (ms?: number) => Promise.all([main.close(ms), both.close(ms)]).then(() => {}),
+    });
   }
   if (cluster.isWorker) {
     runWorker(server, { shutdownTimeoutMs }); // no await before this: the primary may ask for a drain at once
     return;
   }
-  console.log(`sluice listening on ${server.url}`);
+  if (tlsCli !== null) {
+    const redirectNote = redirect ? `; ${redirect.url} redirects to it` : '';
+    console.log(`sluice listening on ${server.url} (${describeTls(tlsCli, server.tls!.names, config.serve.http2 !== false)}${redirectNote})`);
+    reloadOnSighup(server, (line) => console.log(line));
+  } else {
+    console.log(`sluice listening on ${server.url}`);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

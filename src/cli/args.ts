@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { StaticOptions } from '../app/static/index.js';
+import type { TlsSettings } from '../tls/options.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
 
@@ -32,6 +33,17 @@ Options:
   --list                    HTML listing for folders without an index file
   --dotfiles                serve dotfiles (hidden by default)
   --cache-size BYTES        memory for small static files (default 67108864)
+  --tls-cert FILE           serve HTTPS with this certificate (PEM, full chain); repeat with
+                            --tls-key for more names (SNI): the Nth --tls-cert goes with the Nth --tls-key
+  --tls-key FILE            the private key (PEM) of the --tls-cert in the same position
+  --tls-self-signed         HTTPS with a certificate made at start-up for localhost/127.0.0.1/::1
+  --tls-min-version V       TLSv1.2 (default) or TLSv1.3
+  --tls-ciphers LIST        OpenSSL cipher list (default: Mozilla "intermediate")
+  --tls-handshake-timeout MS  unfinished TLS handshakes are dropped after (default 10000)
+  --redirect-http PORT      also listen on PORT for plain HTTP, answering 308 to the https:// URL
+  --no-http2                HTTP/1.1 only over TLS (default: HTTP/2 when the client offers h2)
+  --h2-max-streams N        concurrent HTTP/2 streams per connection (default 100)
+  --h2-max-resets N         HTTP/2 stream resets per second per connection before GOAWAY (default 100)
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -53,6 +65,17 @@ export interface CliConfig {
   sleepMs: number;
   serve: ServeOptions;
   static: StaticOptions;
+  /** HTTPS (null: plain HTTP). The certificates are read by the program, not here. */
+  tls: CliTls | null;
+}
+
+export interface CliTls {
+  /** --tls-cert/--tls-key pairs, in order (empty with --tls-self-signed). */
+  files: { certFile: string; keyFile: string }[];
+  selfSigned: boolean;
+  settings: Omit<TlsSettings, 'pairs'>;
+  /** --redirect-http PORT. */
+  redirectHttpPort: number | undefined;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliConfig | 'help' | 'version' {
@@ -83,6 +106,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         list: { type: 'boolean' },
         dotfiles: { type: 'boolean' },
         'cache-size': { type: 'string' },
+        'tls-cert': { type: 'string', multiple: true },
+        'tls-key': { type: 'string', multiple: true },
+        'tls-self-signed': { type: 'boolean' },
+        'tls-min-version': { type: 'string' },
+        'tls-ciphers': { type: 'string' },
+        'tls-handshake-timeout': { type: 'string' },
+        'redirect-http': { type: 'string' },
+        'no-http2': { type: 'boolean' },
+        'h2-max-streams': { type: 'string' },
+        'h2-max-resets': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -103,6 +136,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (host === '' || /[\s/]/.test(host)) throw new UsageError(`--host is not a valid address: "${host}"`);
   const port = intFlag('port', v.port ?? env.PORT, 0, 65535) ?? DEFAULT_PORT;
   const ms = (name: string, value: string | undefined) => intFlag(name, value, 1, 24 * 3600 * 1000);
+  const tls = tlsFlags(v, port, ms);
   return {
     dir,
     workers: intFlag('workers', v.workers, 1, 1024) ?? os.availableParallelism(),
@@ -120,6 +154,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       requestTimeoutMs: ms('request-timeout', v['request-timeout']),
       keepAliveTimeoutMs: ms('keep-alive-timeout', v['keep-alive-timeout']),
       shutdownTimeoutMs: ms('shutdown-timeout', v['shutdown-timeout']),
+      http2: tls === null || v['no-http2'] ? false : {
+        maxConcurrentStreams: intFlag('h2-max-streams', v['h2-max-streams'], 1, 2 ** 31 - 1),
+        maxResetsPerSecond: intFlag('h2-max-resets', v['h2-max-resets'], 1),
+      },
     },
     static: {
       cacheControl: v['cache-control'],
@@ -129,6 +167,41 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       dotfiles: v.dotfiles,
       memoryCacheBytes: intFlag('cache-size', v['cache-size'], 0),
     },
+    tls,
+  };
+}
+
+function tlsFlags(
+  v: { [k: string]: string | boolean | string[] | undefined },
+  port: number,
+  ms: (name: string, value: string | undefined) => number | undefined,
+): CliTls | null {
+  const certs = (v['tls-cert'] as string[] | undefined) ?? [];
+  const keys = (v['tls-key'] as string[] | undefined) ?? [];
+  const selfSigned = v['tls-self-signed'] === true;
+  const redirect = intFlag('redirect-http', v['redirect-http'] as string | undefined, 1, 65535);
+  if (certs.length === 0 && keys.length === 0 && !selfSigned) {
+    for (const flag of ['tls-min-version', 'tls-ciphers', 'tls-handshake-timeout', 'redirect-http', 'h2-max-streams', 'h2-max-resets', 'no-http2']) {
+      if (v[flag] !== undefined) throw new UsageError(`--${flag} needs TLS: give --tls-cert and --tls-key, or --tls-self-signed`);
+    }
+    return null;
+  }
+  if (selfSigned && certs.length > 0) throw new UsageError('--tls-self-signed and --tls-cert exclude each other');
+  if (certs.length !== keys.length) {
+    throw new UsageError(`every --tls-cert needs its --tls-key (got ${certs.length} certificate(s) and ${keys.length} key(s))`);
+  }
+  if (redirect !== undefined && redirect === port) throw new UsageError(`--redirect-http ${redirect} is the HTTPS port itself`);
+  const minVersion = v['tls-min-version'] as string | undefined;
+  if (minVersion !== undefined && minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
+    throw new UsageError(`--tls-min-version must be TLSv1.2 or TLSv1.3, got "${minVersion}"`);
+  }
+  const ciphers = v['tls-ciphers'] as string | undefined;
+  if (ciphers !== undefined && ciphers.trim() === '') throw new UsageError('--tls-ciphers must not be empty');
+  return {
+    files: certs.map((certFile, i) => ({ certFile, keyFile: keys[i] })),
+    selfSigned,
+    settings: { minVersion, ciphers, handshakeTimeoutMs: ms('tls-handshake-timeout', v['tls-handshake-timeout'] as string | undefined) },
+    redirectHttpPort: redirect,
   };
 }
 

@@ -70,6 +70,10 @@ export interface PrimaryOptions {
   backoffMaxMs?: number;
   /** Exit the process when shutdown completes (SIGTERM/SIGINT). Default true. */
   exitOnShutdown?: boolean;
+  /** The start-up line's URL scheme. Default 'http'. */
+  scheme?: 'http' | 'https';
+  /** Said after the worker count in the start-up line, e.g. the TLS set-up. */
+  listeningNote?: string;
 }
 
 /** runPrimary's rejection when a worker fails to start: `exitCode` is that worker's (e.g. 2 for a port in use). */
@@ -329,7 +333,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   }
   const { address, port } = results[0] as { address: string; port: number };
   const host = address.includes(':') ? `[${address}]` : address;
-  log(`sluice listening on http://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'})`);
+  const note = options.listeningNote ? `; ${options.listeningNote}` : '';
+  log(`sluice listening on ${options.scheme ?? 'http'}://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'}${note})`);
 }
 
 /**

@@ -48,7 +48,7 @@ export class TlsFront {
 
   /** The names of every certificate served, for the start-up line. */
   get names(): string[] {
-    return this.certs.certs.flatMap((c) => c.names);
+    return [...new Set(this.certs.certs.flatMap((c) => c.names))];
   }
 
   get loaded(): readonly { label: string; names: string[]; validTo: string }[] {
