@@ -138,7 +138,9 @@ export class H2Connection {
     if (++this.resets > this.limits!.maxResetsPerSecond && !this.session!.destroyed) {
       this.ending = true;
       this.clearIdle();
-      this.session!.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+      // goaway() then destroy(): destroy(err, code) alone sends its GOAWAY with NO_ERROR.
+      this.session!.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+      this.session!.destroy();
     }
   }
 
