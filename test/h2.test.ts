@@ -313,3 +313,34 @@ describe('HTTP/2 limits and the session life cycle', { timeout: 60_000 }, () => 
     } finally { await server.close(1000); }
   });
 });
+
+describe('the TLS front in the library', { timeout: 60_000 }, () => {
+  test('failed handshakes are counted by kind in server.tls.errors', T, async () => {
+    const { server } = await start(() => ({ body: 'ok' }), { tls: { pairs: { cert: local.cert, key: local.key }, handshakeTimeoutMs: 300 } });
+    try {
+      const net = await import('node:net');
+      const closed = (send: Buffer | string) => new Promise<void>((resolve) => {
+        const s = net.connect(server.port, '127.0.0.1', () => s.write(send));
+        s.on('error', () => {});
+        s.resume(); // read the alert and the FIN
+        s.on('close', () => resolve());
+      });
+      await closed('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await closed(Buffer.from([0x16, 0x03, 0x01])); // then silence: the handshake timeout
+      await closed(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])); // not a ClientHello
+      assert.deepEqual(server.tls!.errors, { plainHttp: 1, timeouts: 1, failed: 1 });
+    } finally { await server.close(1000); }
+  });
+
+  test('tls.reload(pairs) swaps the certificate for new connections; a bad pair throws and changes nothing', T, async () => {
+    const other = makeCert(dir, 'other', ['localhost', '127.0.0.1']);
+    const { server, origin } = await start(() => ({ body: 'ok' }));
+    try {
+      assert.throws(() => server.tls!.reload({ cert: other.cert, key: local.key }), /the key does not belong to this certificate/);
+      assert.equal((await h2get(origin, local.cert, { ':path': '/' })).status, 200);
+      server.tls!.reload({ cert: other.cert, key: other.key });
+      assert.equal((await h2get(origin, other.cert, { ':path': '/' })).status, 200);
+      await assert.rejects(h2get(origin, local.cert, { ':path': '/' }), /self-signed|certificate/);
+    } finally { await server.close(1000); }
+  });
+});

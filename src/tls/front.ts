@@ -43,7 +43,11 @@ export class TlsFront {
       allowHalfOpen: true,
       noDelay: true,
     });
-    this.server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.count(err));
+    // Node reports a handshake timeout here but leaves the socket open: close it ourselves.
+    this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+      this.count(err);
+      socket.destroy();
+    });
   }
 
   /** The names of every certificate served, for the start-up line. */
