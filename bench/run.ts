@@ -10,6 +10,8 @@
 //   4  10,000 concurrent GET /sleep (1 s sleep)      time until all answered, errors, server peak RSS
 //   5  static files, 4 KiB and 10 MiB (sluice DIR)   req/s (reported "not available yet" while sluice lacks it)
 //   6  CPU: /work?ms=20, --workers 1 vs --workers 2  req/s and the ratio
+//   7  HTTPS GET / keep-alive, HTTP/1.1 (wrk), vs nginx with TLS   (bench/scenarios/tls.ts)
+//   8  HTTP/2 GET /, h2load -c 50 -m 10, vs nginx http2; sluice's HTTP/1.1 with the same client
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), rounds interleave the servers,
 // results are medians with min–max. Every child process is killed on exit, on error and on SIGINT.
 import fs from 'node:fs';
@@ -26,11 +28,12 @@ import { startNodeServer, startNginx, type RunningServer } from './servers.js';
 import { summarize, headline, type BenchResults, type ScenarioResult, type ServerResult } from './results.js';
 import { terminalReport, writeDocs } from './report.js';
 import type { SleepClientResult } from './sleep-client.js';
+import { runTlsScenarios, TLS_SCENARIOS } from './scenarios/tls.js';
 
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const HOST = '127.0.0.1';
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6'];
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', ...TLS_SCENARIOS];
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -496,6 +499,13 @@ function scenarioGroups(ctx: Ctx): Array<() => Promise<ScenarioResult[]>> {
       ],
     }]));
   }
+  const tlsIds = TLS_SCENARIOS.filter(want);
+  if (tlsIds.length > 0) {
+    groups.push(() => runTlsScenarios({
+      rounds: ctx.flags.rounds, durationS: ctx.flags.durationS, warmupS: ctx.flags.warmupS, cli: ctx.flags.cli, site: ctx.flags.site,
+      tmp: ctx.tmp, loadgen: ctx.loadgen, nginxBin: ctx.flags.nginx ? ctx.nginxBin : null, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, progress,
+    }, tlsIds));
+  }
   return groups;
 }
 
@@ -518,6 +528,8 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === '4') t += 2 * f.rounds * 6;
     if (s === '5') t += 2 * per(servers) + 3;
     if (s === '6') t += per(3);
+    if (s === '7') t += per(servers - 1) + 5;
+    if (s === '8') t += per(servers) + 5;
   }
   return t;
 }
