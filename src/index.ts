@@ -10,3 +10,7 @@ export { Router, notFound } from './app/router.js';
 export { serveStatic, type StaticOptions } from './app/static/index.js';
 export { demoSite, SITE_DIR } from './app/site.js';
 export { spawn, configureSpawn, closeSpawnPool } from './threads/spawn.js';
+export { TlsConfigError, INTERMEDIATE_CIPHERS, type TlsOption, type TlsPair, type TlsSettings } from './tls/options.js';
+export type { TlsFront, TlsClientErrors } from './tls/front.js';
+export { redirectToHttps } from './tls/redirect.js';
+export type { Http2Options } from './h2/session.js';
