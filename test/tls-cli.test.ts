@@ -213,6 +213,30 @@ describe('sluice --workers 2 --tls-self-signed --redirect-http', { timeout: 60_0
   });
 });
 
+describe('HTTP/2 across a rolling restart', { timeout: 60_000 }, () => {
+  test('SIGHUP with --workers 2: an HTTP/2 stream in flight finishes (GOAWAY, then close), new sessions are served', T, async () => {
+    const srv = await startTlsCli(['--workers', '2', '--tls-cert', a.certFile, '--tls-key', a.keyFile, '--sleep-ms', '1500'], 20_000);
+    const http2 = await import('node:http2');
+    const session = http2.connect(srv.url, { ca: a.cert, servername: 'localhost' });
+    session.on('error', () => {});
+    try {
+      const r = session.request({ ':path': '/sleep' });
+      r.on('error', () => {});
+      const status = new Promise<number>((resolve) => r.on('response', (h) => resolve(Number(h[':status']))));
+      const body = new Promise<number>((resolve, reject) => { let n = 0; r.on('data', (d: Buffer) => (n += d.length)); r.on('end', () => resolve(n)); r.on('close', () => (r.rstCode ? reject(new Error(`reset ${r.rstCode}`)) : undefined)); });
+      const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+      await sleep(300);
+      srv.signal('SIGHUP');
+      await goaway; // the old worker drains its session
+      assert.equal(await status, 200);
+      assert.ok((await body) > 0);
+      await srv.waitFor(/rolling restart done/, 30_000);
+      const after = await h2get(srv.url, a.cert, { ':path': '/' });
+      assert.equal(after.status, 200);
+    } finally { session.destroy(); await srv.stop(); }
+  });
+});
+
 describe('a static folder over HTTPS, both protocols', { timeout: 60_000 }, () => {
   const text = 'static over TLS. '.repeat(500);
   const t = makeTree({ 'index.html': '<h1>home</h1>', 'text.txt': text, 'pre.css': text, 'pre.css.br': zlib.brotliCompressSync(Buffer.from(text)), 'sub/index.html': 'sub' });

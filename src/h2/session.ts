@@ -88,6 +88,8 @@ export class H2Connection {
   private resetWindowStart = 0;
   private resets = 0;
   private ending = false;
+  /** The peer's address, read once: session.socket is a proxy, costly to reach per stream. */
+  private readonly remoteAddress: string | undefined;
 
   static closed(): H2Connection {
     return new H2Connection(null, null, null);
@@ -97,6 +99,7 @@ export class H2Connection {
     this.session = session;
     this.front = front;
     this.limits = limits;
+    this.remoteAddress = session?.socket?.remoteAddress;
     if (session === null) {
       this.done = Promise.resolve();
       return;
@@ -160,7 +163,7 @@ export class H2Connection {
     };
 
     const req = new H2Request({
-      stream, rawHeaders: raw, remoteAddress: stream.session?.socket?.remoteAddress, maxBodySize: limits.maxBodySize,
+      stream, rawHeaders: raw, remoteAddress: this.remoteAddress, maxBodySize: limits.maxBodySize,
       onTooLarge: () => {
         if (!responded) answer(errorResponse(413, 'Content Too Large'));
         else closeStream(NGHTTP2_CANCEL);
