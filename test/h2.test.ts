@@ -304,6 +304,26 @@ describe('HTTP/2 limits and the session life cycle', { timeout: 60_000 }, () => 
     } finally { s.destroy(); await server.close(1000); }
   });
 
+  test('a client that half-closes its socket with streams in flight does not leave the session behind', T, async () => {
+    const { server, origin } = await start(async () => { await sleep(300); return { body: 'late' }; });
+    const tls = await import('node:tls');
+    try {
+      let raw: import('node:tls').TLSSocket | null = null;
+      const s = http2.connect(origin, {
+        createConnection: () => (raw = tls.connect({ port: server.port, host: '127.0.0.1', servername: 'localhost', ca: local.cert, ALPNProtocols: ['h2'] })),
+      });
+      s.on('error', () => {});
+      for (let i = 0; i < 5; i++) s.request({ ':path': '/' }).on('error', () => {});
+      await new Promise((resolve) => s.once('remoteSettings', resolve));
+      await sleep(50);
+      assert.equal(server.connections, 1);
+      raw!.end(); // FIN, as a load generator stopping mid-run does
+      for (let i = 0; i < 100 && server.connections > 0; i++) await sleep(20);
+      assert.equal(server.connections, 0);
+      s.destroy();
+    } finally { await server.close(1000); }
+  });
+
   test('http2: false serves HTTP/1.1 to a client offering h2', T, async () => {
     const { server, origin } = await start(() => ({ body: 'ok' }), { http2: false });
     try {

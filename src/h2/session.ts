@@ -67,6 +67,10 @@ export class H2Front {
   /** Starts an HTTP/2 session on a TLS socket that negotiated h2. */
   serve(socket: TLSSocket): H2Connection {
     this.captured = null;
+    // The TLS server keeps sockets half-open for HTTP/1.1's sake; HTTP/2 has no use for a half-closed
+    // connection, and node:http2 waits for the socket's 'close' before the session's: without this,
+    // a client that sends FIN with streams in flight would leave the session open forever.
+    socket.allowHalfOpen = false;
     this.server.emit('connection', socket); // node:http2 makes the session and emits 'session' at once
     const session = this.captured as ServerHttp2Session | null;
     if (session === null) {
