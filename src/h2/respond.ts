@@ -17,13 +17,28 @@ export interface Written {
   aborted: boolean;
 }
 
+interface Fields { fields: OutgoingHttpHeaders; contentLength: number }
+
+/** Frozen header objects (an app's prepared responses) are converted and checked once, not per response. */
+const prepared = new WeakMap<object, Fields>();
+
 /** Builds the HEADERS of a response. Throws on an invalid status or field (the caller answers 500). */
 export function responseHead(res: SluiceResponse): { head: OutgoingHttpHeaders; status: number; contentLength: number } {
   const status = res.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`Invalid status ${status} for HTTP/2`);
-  const head: OutgoingHttpHeaders = { ':status': status };
-  let contentLength = -1;
   const headers = res.headers;
+  let f = headers === undefined ? undefined : prepared.get(headers);
+  if (f === undefined) {
+    f = convert(headers);
+    if (headers !== undefined && Object.isFrozen(headers)) prepared.set(headers, f);
+  }
+  // A fresh object per response: node:http2 keeps the one it is given as the stream's sentHeaders.
+  return { head: Object.assign({ ':status': status }, f.fields), status, contentLength: f.contentLength };
+}
+
+function convert(headers: SluiceResponse['headers']): Fields {
+  const fields: OutgoingHttpHeaders = {};
+  let contentLength = -1;
   if (headers !== undefined) {
     for (const name in headers) {
       const value = headers[name];
@@ -36,12 +51,12 @@ export function responseHead(res: SluiceResponse): { head: OutgoingHttpHeaders; 
         contentLength = n;
         continue;
       }
-      if (typeof value === 'number') head[lower] = String(value);
-      else if (typeof value === 'string') head[lower] = checked(name, value);
-      else head[lower] = (value as readonly string[]).map((v) => checked(name, String(v)));
+      if (typeof value === 'number') fields[lower] = String(value);
+      else if (typeof value === 'string') fields[lower] = checked(name, value);
+      else fields[lower] = (value as readonly string[]).map((v) => checked(name, String(v)));
     }
   }
-  return { head, status, contentLength };
+  return { fields, contentLength };
 }
 
 function checked(name: string, value: string): string {
