@@ -324,6 +324,29 @@ describe('HTTP/2 limits and the session life cycle', { timeout: 60_000 }, () => 
     } finally { await server.close(1000); }
   });
 
+  test('onResponse and onError see HTTP/2 exchanges too', T, async () => {
+    const records: { path: string; status: number; bodyBytes: number; aborted: boolean; scheme: string }[] = [];
+    const errors: unknown[] = [];
+    const { server, origin } = await start((req) => {
+      if (req.path === '/boom') throw new Error('boom');
+      return { body: 'four' };
+    }, {
+      onResponse: (req, r) => records.push({ path: req.path, scheme: req.scheme, ...r }),
+      onError: (err) => errors.push(err),
+    });
+    try {
+      await h2get(origin, local.cert, { ':path': '/ok' });
+      await h2get(origin, local.cert, { ':path': '/boom' });
+      for (let i = 0; i < 50 && records.length < 2; i++) await sleep(20);
+      assert.deepEqual(records, [
+        { path: '/ok', scheme: 'https', status: 200, bodyBytes: 4, aborted: false },
+        { path: '/boom', scheme: 'https', status: 500, bodyBytes: 22, aborted: false },
+      ]);
+      assert.equal(errors.length, 1);
+      assert.match(String(errors[0]), /boom/);
+    } finally { await server.close(1000); }
+  });
+
   test('http2: false serves HTTP/1.1 to a client offering h2', T, async () => {
     const { server, origin } = await start(() => ({ body: 'ok' }), { http2: false });
     try {
