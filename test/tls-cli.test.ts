@@ -268,6 +268,31 @@ describe('a static folder over HTTPS, both protocols', { timeout: 60_000 }, () =
   }
 });
 
+describe('TLS and HTTP/2 flags', { timeout: 60_000 }, () => {
+  test('--h2-max-streams reaches SETTINGS; --tls-min-version TLSv1.3 refuses TLS 1.2', T, async () => {
+    const srv = await startTlsCli(['--workers', '1', '--tls-self-signed', '--h2-max-streams', '7', '--tls-min-version', 'TLSv1.3']);
+    const http2 = await import('node:http2');
+    const s = http2.connect(srv.url, { rejectUnauthorized: false });
+    s.on('error', () => {});
+    try {
+      const settings = await new Promise<import('node:http2').Settings>((resolve) => s.once('remoteSettings', resolve));
+      assert.equal(settings.maxConcurrentStreams, 7);
+      assert.match(await sClient(srv.port, ['-tls1_3']), /New, TLSv1\.3/);
+      assert.doesNotMatch(await sClient(srv.port, ['-tls1_2']), /New, TLSv1\.2/);
+    } finally { s.destroy(); await srv.stop(); }
+  });
+
+  test('--no-http2: a client offering h2 gets HTTP/1.1', T, async () => {
+    const srv = await startTlsCli(['--workers', '1', '--tls-self-signed', '--no-http2']);
+    try {
+      assert.match(srv.output(), /\(HTTP\/1\.1, self-signed/);
+      assert.match(await sClient(srv.port, ['-alpn', 'h2,http/1.1']), /ALPN protocol: http\/1\.1/);
+      const r = await curl(['-sk', '--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `${srv.url}/`]);
+      assert.equal(r.stdout, '1.1 200');
+    } finally { await srv.stop(); }
+  });
+});
+
 describe('bad TLS flags and files at start-up', { timeout: 60_000 }, () => {
   const cases: [string, string[], RegExp][] = [
     ['a key given as the certificate', ['--tls-cert', a.keyFile, '--tls-key', a.keyFile], /not a PEM certificate/],
