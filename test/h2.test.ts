@@ -375,6 +375,26 @@ describe('the TLS front in the library', { timeout: 60_000 }, () => {
     } finally { await server.close(1000); }
   });
 
+  test('the handshake timeout is a deadline: a ClientHello dribbled byte by byte is cut at it', T, async () => {
+    const { server } = await start(() => ({ body: 'ok' }), { tls: { pairs: { cert: local.cert, key: local.key }, handshakeTimeoutMs: 800 } });
+    try {
+      const net = await import('node:net');
+      const hello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, ...Array(100).fill(7)]);
+      const ms = await new Promise<number>((resolve, reject) => {
+        const t0 = Date.now();
+        const s = net.connect(server.port, '127.0.0.1');
+        let i = 0;
+        const drip = setInterval(() => { if (!s.destroyed && i < hello.length) s.write(hello.subarray(i, ++i)); }, 100);
+        s.on('error', () => {});
+        s.resume();
+        s.on('close', () => { clearInterval(drip); resolve(Date.now() - t0); });
+        setTimeout(() => { s.destroy(); reject(new Error('still open after 6 s')); }, 6000);
+      });
+      assert.ok(ms >= 700 && ms < 4000, `closed after ${ms} ms`);
+      assert.equal(server.tls!.errors.timeouts, 1);
+    } finally { await server.close(1000); }
+  });
+
   test('tls.reload(pairs) swaps the certificate for new connections; a bad pair throws and changes nothing', T, async () => {
     const other = makeCert(dir, 'other', ['localhost', '127.0.0.1']);
     const { server, origin } = await start(() => ({ body: 'ok' }));
