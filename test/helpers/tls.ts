@@ -4,7 +4,9 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
+import { serve, type Handler, type Server, type ServeOptions } from '../../src/index.js';
 import { cliPath } from './cli.js';
 
 /** A self-signed P-256 certificate for `names` (DNS names or IPs), valid one day; files in `dir`. */
@@ -125,4 +127,23 @@ export async function servedFingerprint(port: number, servername = 'localhost'):
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(out);
   if (!pem) throw new Error(`no certificate in s_client output:\n${out}`);
   return new (await import('node:crypto')).X509Certificate(pem[0]).fingerprint256;
+}
+
+/** A temp folder with a certificate for localhost/127.0.0.1 in it; `cleanup` removes it. */
+export function tempCert(prefix: string): { dir: string; local: ReturnType<typeof makeCert>; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, local: makeCert(dir, 'local', ['localhost', '127.0.0.1']), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** serve() over TLS on a free port with `pem`; handler errors are not printed. */
+export async function serveTls(handler: Handler, pem: { cert: Buffer; key: Buffer }, extra: Partial<ServeOptions> = {}): Promise<{ server: Server; origin: string }> {
+  const server = await serve(handler, { port: 0, tls: { cert: pem.cert, key: pem.key }, onError: () => {}, ...extra });
+  return { server, origin: `https://127.0.0.1:${server.port}` };
+}
+
+/** An HTTP/2 session trusting `ca` (errors are swallowed: tests look at streams and events). */
+export function h2connect(origin: string, ca: Buffer): http2.ClientHttp2Session {
+  const s = http2.connect(origin, { ca, servername: 'localhost' });
+  s.on('error', () => {});
+  return s;
 }
