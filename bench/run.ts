@@ -15,6 +15,8 @@
 //   9  GET / keep-alive with the access log on, with metrics on, and both off   req/s and the ratios
 //  10  10,000 idle keep-alive connections (bench/scenarios/idle-memory.ts)  server KiB per connection
 //  11  fetch apps: Hono on sluice vs @hono/node-server vs Fastify 5 (and sluice's own API)   req/s, CPU/request
+//  12  HTTPS GET / keep-alive, HTTP/1.1 (wrk), vs nginx with TLS   (bench/scenarios/tls.ts)
+//  13  HTTP/2 GET /, h2load -c 50 -m 10, vs nginx http2; sluice's HTTP/1.1 with the same client
 // Servers are pinned to CPU 1 and the load generator to CPU 0 (taskset), rounds interleave the servers,
 // results are medians with min–max. Every child process is killed on exit, on error and on SIGINT.
 import fs from 'node:fs';
@@ -35,11 +37,12 @@ import { runPlaintextFamily, runTwoWorkerFamily, type ConcurrencyContext } from 
 import { OBSERVABILITY_ID, OBSERVABILITY_TITLE, observabilityRatios, observabilityServers } from './scenarios/observability.js';
 import { IDLE_MEMORY_ID, runIdleMemoryScenario } from './scenarios/idle-memory.js';
 import { FETCH_APPS_ID, runFetchApps } from './scenarios/fetch-apps.js';
+import { HTTP2_ID, HTTPS_ID, runTlsScenarios, TLS_SCENARIOS } from './scenarios/tls.js';
 
 const SERVER_CPU = '1';
 const LOAD_CPU = '0';
 const HOST = '127.0.0.1';
-const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', OBSERVABILITY_ID, IDLE_MEMORY_ID, FETCH_APPS_ID];
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', OBSERVABILITY_ID, IDLE_MEMORY_ID, FETCH_APPS_ID, ...TLS_SCENARIOS];
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -528,6 +531,13 @@ function scenarioGroups(ctx: Ctx): Array<() => Promise<ScenarioResult[]>> {
       serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, host: HOST, progress,
     }));
   }
+  const tlsIds = TLS_SCENARIOS.filter(want);
+  if (tlsIds.length > 0) {
+    groups.push(() => runTlsScenarios({
+      rounds: ctx.flags.rounds, durationS: ctx.flags.durationS, warmupS: ctx.flags.warmupS, cli: ctx.flags.cli, site: ctx.flags.site,
+      tmp: ctx.tmp, loadgen: ctx.loadgen, nginxBin: ctx.flags.nginx ? ctx.nginxBin : null, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, progress,
+    }, tlsIds));
+  }
   return groups;
 }
 
@@ -555,6 +565,8 @@ function estimateS(f: Flags, nginx: boolean): number {
     if (s === OBSERVABILITY_ID) t += per(3);
     if (s === IDLE_MEMORY_ID) t += 2 * f.rounds * 15;
     if (s === FETCH_APPS_ID) t += 3 * per(4);
+    if (s === HTTPS_ID) t += per(servers - 1) + 5;
+    if (s === HTTP2_ID) t += per(servers) + 5;
   }
   return t;
 }

@@ -21,6 +21,9 @@ import type { Aggregator } from './ops/metrics/aggregate.js';
 import { HELP, parseCli, UsageError, type CliConfig } from './cli/args.js';
 import { closeSpawnPool, configureSpawn } from './threads/spawn.js';
 import { AppLoadError, filesFirst, loadApp } from './fetch/app-file.js';
+import { TlsConfigError } from './tls/options.js';
+import { describeTls, reloadOnSighup, shareWithWorkers, tlsOption } from './tls/program.js';
+import { redirectToHttps } from './tls/redirect.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -61,6 +64,12 @@ async function main(): Promise<void> {
     }
   }
   const shutdownTimeoutMs = config.serve.shutdownTimeoutMs ?? 10_000;
+  const tlsCli = config.tls;
+  const badTls = (err: unknown): never => {
+    if (!(err instanceof TlsConfigError)) throw err;
+    process.stderr.write(`sluice: ${err.message}\n`);
+    process.exit(2);
+  };
   const lifecycle = new Lifecycle();
   const isSupervisor = config.workers > 1 && cluster.isPrimary;
   let adminUrl: string | null = null;
@@ -80,6 +89,8 @@ async function main(): Promise<void> {
     }
   }
   if (isSupervisor) {
+    const names = tlsCli === null ? [] : await shareWithWorkers(tlsCli).catch(badTls);
+    const listeningNote = tlsCli === null ? undefined : describeTls(tlsCli, names, config.serve.http2 !== false);
     try {
       // The default port is taken: choose another before forking, so every worker gets the same one.
       let env: Record<string, string> | undefined;
@@ -92,6 +103,7 @@ async function main(): Promise<void> {
       forwardLogReopen(); // SIGUSR1: every worker reopens its log files
       const at = await runPrimary({
         workers: config.workers, shutdownTimeoutMs, drainDelayMs: config.drainDelayMs, lifecycle, log: (line) => console.log(line), env,
+        scheme: tlsCli ? 'https' : 'http', listeningNote,
         onWorkerDied: aggregator ? (pid, how) => aggregator!.recordRestart(pid, how) : undefined,
       });
       if (at !== undefined) for (const line of lanLines(host, at.port)) console.log(line);
@@ -115,6 +127,7 @@ async function main(): Promise<void> {
     process.stderr.write(`sluice: ${err.message}\n`);
     process.exit(2);
   }
+  if (tlsCli !== null) config.serve.tls = await tlsOption(tlsCli);
   const serveOptions = { ...config.serve, ...logOptions(config.logs), metrics };
   let server;
   try {
@@ -127,11 +140,28 @@ async function main(): Promise<void> {
       console.log(busyNotice(server.port));
     }
   } catch (err) {
+    if (err instanceof TlsConfigError) badTls(err);
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${config.serve.port}: ${e.code ?? e.message}\n`);
     process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? 2 : 1);
   }
   wireServingProcess(server, metrics);
+  // --redirect-http: a second, plain listener of sluice's own, answering 308 to the HTTPS port.
+  let redirect: Awaited<ReturnType<typeof serve>> | null = null;
+  if (tlsCli?.redirectHttpPort !== undefined) {
+    try {
+      redirect = await serve(redirectToHttps(server.port), { host: config.serve.host, port: tlsCli.redirectHttpPort });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${tlsCli.redirectHttpPort} (--redirect-http): ${e.code ?? e.message}\n`);
+      process.exit(2);
+    }
+    const main = server;
+    const both = redirect;
+    server = Object.assign(Object.create(main) as typeof main, {
+      close: (ms?: number) => Promise.all([main.close(ms), both.close(ms)]).then(() => {}),
+    });
+  }
   if (cluster.isWorker) {
     runWorker(server, { shutdownTimeoutMs }); // no await before this: the primary may ask for a drain at once
     return;
@@ -162,7 +192,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   // Only now say so: a supervisor that signals as soon as it reads the line must find the
   // handlers in place (before them, SIGTERM's default action kills the process mid-request).
-  console.log(`sluice listening on ${server.url}`);
+  if (tlsCli !== null) {
+    const redirectNote = redirect ? `; ${redirect.url} redirects to it` : '';
+    console.log(`sluice listening on ${server.url} (${describeTls(tlsCli, server.tls!.names, config.serve.http2 !== false)}${redirectNote})`);
+    reloadOnSighup(server, (line) => console.log(line));
+  } else {
+    console.log(`sluice listening on ${server.url}`);
+  }
   for (const line of lanLines(server.host, server.port)) console.log(line);
   adminLine();
   lifecycle.to('serving');

@@ -24,3 +24,7 @@ export { RequestMetrics, type Snapshot } from './ops/metrics/counters.js';
 export { Aggregator } from './ops/metrics/aggregate.js';
 export { fromFetch, isFetchApp, type FetchApp, type FetchHandler, type FetchInfo, type FromFetchOptions } from './fetch/adapter.js';
 export { FastResponse, installGlobals } from './fetch/globals.js';
+export { TlsConfigError, INTERMEDIATE_CIPHERS, type TlsOption, type TlsPair, type TlsSettings } from './tls/options.js';
+export type { TlsFront, TlsClientErrors } from './tls/front.js';
+export { redirectToHttps } from './tls/redirect.js';
+export type { Http2Options } from './h2/session.js';

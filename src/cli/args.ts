@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StaticOptions } from '../app/static/index.js';
 import { SITE_CONFIG_NAME, SiteConfigError, siteRulesFor, type SiteRules } from '../app/config/index.js';
+import type { TlsSettings } from '../tls/options.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
 import { compileTrust, TrustListError } from '../proxy/trust.js';
@@ -60,6 +61,17 @@ Options:
   --error-log PATH          handler errors with request line and stack (default: stderr)
   -q, --quiet               no per-request lines on the terminal (an --access-log still writes)
   --static DIR              with APP: serve DIR's files first, the app gets what is not a file
+  --tls-cert FILE           serve HTTPS with this certificate (PEM, full chain); repeat with
+                            --tls-key for more names (SNI): the Nth --tls-cert goes with the Nth --tls-key
+  --tls-key FILE            the private key (PEM) of the --tls-cert in the same position
+  --tls-self-signed         HTTPS with a certificate made at start-up for localhost/127.0.0.1/::1
+  --tls-min-version V       TLSv1.2 (default) or TLSv1.3
+  --tls-ciphers LIST        OpenSSL cipher list (default: Mozilla "intermediate")
+  --tls-handshake-timeout MS  unfinished TLS handshakes are dropped after (default 10000)
+  --redirect-http PORT      also listen on PORT for plain HTTP, answering 308 to the https:// URL
+  --no-http2                HTTP/1.1 only over TLS (default: HTTP/2 when the client offers h2)
+  --h2-max-streams N        concurrent HTTP/2 streams per connection (default 100)
+  --h2-max-resets N         HTTP/2 stream resets per second per connection before GOAWAY (default 100)
   -h, --help                show this help
   -v, --version             show the version
 `;
@@ -97,6 +109,17 @@ export interface CliConfig {
   /** Site config rules (file + --cors/--header/--clean-urls). */
   site: SiteRules;
   logs: LogConfig;
+  /** HTTPS (null: plain HTTP). The certificates are read by the program, not here. */
+  tls: CliTls | null;
+}
+
+export interface CliTls {
+  /** --tls-cert/--tls-key pairs, in order (empty with --tls-self-signed). */
+  files: { certFile: string; keyFile: string }[];
+  selfSigned: boolean;
+  settings: Omit<TlsSettings, 'pairs'>;
+  /** --redirect-http PORT. */
+  redirectHttpPort: number | undefined;
 }
 
 export interface LogConfig {
@@ -156,6 +179,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'error-log': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         static: { type: 'string' },
+        'tls-cert': { type: 'string', multiple: true },
+        'tls-key': { type: 'string', multiple: true },
+        'tls-self-signed': { type: 'boolean' },
+        'tls-min-version': { type: 'string' },
+        'tls-ciphers': { type: 'string' },
+        'tls-handshake-timeout': { type: 'string' },
+        'redirect-http': { type: 'string' },
+        'no-http2': { type: 'boolean' },
+        'h2-max-streams': { type: 'string' },
+        'h2-max-resets': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -205,6 +238,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const port = intFlag('port', v.port ?? env.PORT, 0, 65535) ?? DEFAULT_PORT;
   const portExplicit = (v.port ?? env.PORT) !== undefined;
   const ms = (name: string, value: string | undefined) => intFlag(name, value, 1, 24 * 3600 * 1000);
+  const tls = tlsFlags(v, port, ms);
   return {
     dir,
     app,
@@ -229,6 +263,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       proxyProtocol: v['proxy-protocol'],
       trustProxy: trustList(v['trust-proxy']),
       forwardedHeader: forwardedHeader(v['forwarded-header'], v['trust-proxy'] !== undefined),
+      http2: tls === null || v['no-http2'] ? false : {
+        maxConcurrentStreams: intFlag('h2-max-streams', v['h2-max-streams'], 1, 2 ** 31 - 1),
+        maxResetsPerSecond: intFlag('h2-max-resets', v['h2-max-resets'], 1),
+      },
     },
     static: {
       cacheControl: v['cache-control'],
@@ -252,6 +290,41 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       errorLog: pathFlag('error-log', v['error-log']) ?? 'stderr',
       quiet: v.quiet ?? false,
     },
+    tls,
+  };
+}
+
+function tlsFlags(
+  v: { [k: string]: string | boolean | string[] | undefined },
+  port: number,
+  ms: (name: string, value: string | undefined) => number | undefined,
+): CliTls | null {
+  const certs = (v['tls-cert'] as string[] | undefined) ?? [];
+  const keys = (v['tls-key'] as string[] | undefined) ?? [];
+  const selfSigned = v['tls-self-signed'] === true;
+  const redirect = intFlag('redirect-http', v['redirect-http'] as string | undefined, 1, 65535);
+  if (certs.length === 0 && keys.length === 0 && !selfSigned) {
+    for (const flag of ['tls-min-version', 'tls-ciphers', 'tls-handshake-timeout', 'redirect-http', 'h2-max-streams', 'h2-max-resets', 'no-http2']) {
+      if (v[flag] !== undefined) throw new UsageError(`--${flag} needs TLS: give --tls-cert and --tls-key, or --tls-self-signed`);
+    }
+    return null;
+  }
+  if (selfSigned && certs.length > 0) throw new UsageError('--tls-self-signed and --tls-cert exclude each other');
+  if (certs.length !== keys.length) {
+    throw new UsageError(`every --tls-cert needs its --tls-key (got ${certs.length} certificate(s) and ${keys.length} key(s))`);
+  }
+  if (redirect !== undefined && redirect === port) throw new UsageError(`--redirect-http ${redirect} is the HTTPS port itself`);
+  const minVersion = v['tls-min-version'] as string | undefined;
+  if (minVersion !== undefined && minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
+    throw new UsageError(`--tls-min-version must be TLSv1.2 or TLSv1.3, got "${minVersion}"`);
+  }
+  const ciphers = v['tls-ciphers'] as string | undefined;
+  if (ciphers !== undefined && ciphers.trim() === '') throw new UsageError('--tls-ciphers must not be empty');
+  return {
+    files: certs.map((certFile, i) => ({ certFile, keyFile: keys[i] })),
+    selfSigned,
+    settings: { minVersion, ciphers, handshakeTimeoutMs: ms('tls-handshake-timeout', v['tls-handshake-timeout'] as string | undefined) },
+    redirectHttpPort: redirect,
   };
 }
 

@@ -91,6 +91,10 @@ export interface PrimaryOptions {
   env?: Record<string, string>;
   /** Called when a supervised worker dies unexpectedly (before its replacement is started), for metrics. */
   onWorkerDied?: (pid: number | undefined, how: string) => void;
+  /** The start-up line's URL scheme. Default 'http'. */
+  scheme?: 'http' | 'https';
+  /** Said after the worker count in the start-up line, e.g. the TLS set-up. */
+  listeningNote?: string;
 }
 
 /** runPrimary's rejection when a worker fails to start: `exitCode` is that worker's (e.g. 2 for a port in use). */
@@ -428,7 +432,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
   }
   const { address, port } = results[0] as { address: string; port: number };
   const host = address.includes(':') ? `[${address}]` : address;
-  log(`sluice listening on http://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'}${mode === 'reuseport' ? ', reusePort' : ''})`);
+  const note = options.listeningNote ? `; ${options.listeningNote}` : '';
+  log(`sluice listening on ${options.scheme ?? 'http'}://${host}:${port}/ (${n} worker${n === 1 ? '' : 's'}${mode === 'reuseport' ? ', reusePort' : ''}${note})`);
   lifecycle?.to('serving');
   return { address, port };
 }

@@ -20,6 +20,12 @@ export interface ListenOptions {
   reusePort?: boolean;
   /** Listen on this already-bound socket instead (a handle received over IPC); host and port are then ignored. */
   handle?: object;
+  /**
+   * A server of the caller's and the event that yields its connections ready to serve: a
+   * tls.Server and 'secureConnection' (sockets arrive after their handshake). Default: a plain
+   * net.Server and 'connection'.
+   */
+  accept?: { server: net.Server; event: 'secureConnection' };
 }
 
 /** The kernel's cap on a listen backlog (Linux: net.core.somaxconn); a larger request is silently cut to it. */
@@ -74,15 +80,15 @@ export class Listener implements AsyncIterable<net.Socket> {
   /** Connections accepted (handed out or queued; not the rejected ones). */
   accepted = 0;
 
-  private constructor(server: net.Server, maxQueued: number) {
+  private constructor(server: net.Server, maxQueued: number, event: 'connection' | 'secureConnection' = 'connection') {
     this.server = server;
     this.maxQueued = maxQueued;
-    server.on('connection', (socket) => this.accept(socket));
+    server.on(event, (socket: net.Socket) => this.accept(socket));
   }
 
   static listen(options: ListenOptions): Promise<Listener> {
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
-    const listener = new Listener(server, options.queue);
+    const server = options.accept?.server ?? net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
+    const listener = new Listener(server, options.queue, options.accept?.event);
     const backlog = options.backlog ?? defaultBacklog();
     return new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -1,13 +1,19 @@
 // The server: the accept stream (Listener.incoming) driven by forEachConcurrent, each connection
 // handed to handleConnection. Shutdown lives here too: stop accepting, drain, force after a deadline.
 import type net from 'node:net';
+import type { Socket } from 'node:net';
 import type { Handler } from '../http/types.js';
 import { Connection, type ConnectionOptions } from '../http/connection.js';
+import type { ConnectionInfo } from '../http/request.js';
 import { Listener } from './listener.js';
 import { forEachConcurrent } from './concurrent.js';
 import { proxySetup, type ProxyOptions } from '../proxy/accept.js';
 import { observe, type ObserveOptions, type Observers } from '../ops/hooks.js';
 import { fromFetch, isFetchApp, type FetchApp } from '../fetch/adapter.js';
+import type { TLSSocket } from 'node:tls';
+import { TlsFront } from '../tls/front.js';
+import type { TlsOption } from '../tls/options.js';
+import { H2Front, type Http2Options } from '../h2/session.js';
 
 export interface ServeOptions extends ConnectionOptions, ProxyOptions, ObserveOptions {
   /** Default '127.0.0.1'. */
@@ -26,6 +32,10 @@ export interface ServeOptions extends ConnectionOptions, ProxyOptions, ObserveOp
   reusePort?: boolean;
   /** Listen on this already-bound socket handle (received over IPC) instead of host/port. */
   listenHandle?: object;
+  /** Serve HTTPS: a certificate/key pair, several (SNI), or TlsSettings. Throws TlsConfigError on a bad one. */
+  tls?: TlsOption;
+  /** With tls: HTTP/2 for clients that offer it by ALPN (`h2`), with these limits. Default true; false: HTTP/1.1 only. */
+  http2?: boolean | Http2Options;
 }
 
 export interface Server {
@@ -51,6 +61,8 @@ export interface Server {
    * (default: shutdownTimeoutMs) are destroyed. Resolves when every connection is gone.
    */
   close(deadlineMs?: number): Promise<void>;
+  /** With tls: the TLS front (certificates served, failed-handshake counts, reload()). Null otherwise. */
+  readonly tls: TlsFront | null;
 }
 
 export const DEFAULT_PORT = 7878;
@@ -71,6 +83,14 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
   // (preamble, client address); without them a connection is built straight away. Set up before
   // listening: a bad trust list throws here.
   const proxy = proxySetup(options);
+  if (options.proxyProtocol && options.tls !== undefined) {
+    // The preamble comes before the TLS handshake, which the TLS front starts on its own.
+    throw new TypeError('serve: proxyProtocol with tls is not supported (terminate TLS at the balancer, or use trustProxy)');
+  }
+  const obs = observe(options);
+  const connOptions = obs.connection;
+  const h2 = options.tls !== undefined && options.http2 !== false ? new H2Front(handler, connOptions, options.http2 === true ? {} : options.http2) : null;
+  const tls = options.tls === undefined ? null : new TlsFront(options.tls, h2 ? ['h2', 'http/1.1'] : ['http/1.1']);
   const listener = await Listener.listen({
     host,
     port: options.port ?? DEFAULT_PORT,
@@ -78,21 +98,23 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
     backlog: options.backlog,
     reusePort: options.reusePort,
     handle: options.listenHandle,
+    accept: tls ? { server: tls.server, event: 'secureConnection' } : undefined,
   });
-  const obs = observe(options);
-  const connOptions = obs.connection;
-  const live = new Set<Connection>();
+  const live = new Set<{ readonly done: Promise<void>; drain(): void; destroy(): void }>();
   let draining = false;
 
   // The accept loop: the async book's `incoming().for_each_concurrent(limit, handle_connection)`.
-  const track = (conn: Connection) => {
+  const track = (conn: { readonly done: Promise<void>; drain(): void; destroy(): void }) => {
     live.add(conn);
     if (draining) conn.drain(); // a queued connection taken after close(): serve what it sent, then close
     return conn.done.then(() => { live.delete(conn); }); // (then, not finally: fewer objects per connection)
   };
+  // A TLS socket whose client chose h2 by ALPN goes to node:http2; everything else to sluice's HTTP/1.1 engine.
+  const open = (socket: Socket, info?: ConnectionInfo) =>
+    track(h2 !== null && (socket as TLSSocket).alpnProtocol === 'h2' ? h2.serve(socket as TLSSocket) : new Connection(socket, handler, connOptions, info));
   const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, proxy === null
-    ? (socket) => track(new Connection(socket, handler, connOptions))
-    : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : track(new Connection(socket, handler, connOptions, info)))));
+    ? (socket) => open(socket)
+    : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : open(socket, info))));
 
   const port = listener.address.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -101,7 +123,8 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
   const server: Server = {
     host,
     port,
-    url: `http://${urlHost}:${port}/`,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${port}/`,
+    tls,
     get connections() { return live.size; },
     get waiting() { return listener.waiting; },
     netServer: listener.server,

@@ -1,0 +1,230 @@
+// An HTTP/2 stream seen as a SluiceRequest: the same fields and body API as an HTTP/1.1 request,
+// so one handler serves both protocols. The body is read from the stream only when the handler
+// asks for it; until then HTTP/2 flow control holds the client back (nothing is buffered here).
+import { Readable } from 'node:stream';
+import type { ServerHttp2Stream } from 'node:http2';
+import { HttpError } from '../http/errors.js';
+import type { Headers, SluiceRequest } from '../http/types.js';
+
+/** Request fields in the order received, minus the pseudo-fields (`:method`, `:path`...). */
+export class H2Headers implements Headers {
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
+
+  /** `raw`: [name, value, name, value...] as node:http2 received them (names in lower case). */
+  constructor(raw: readonly string[], authority: string | undefined) {
+    let hasHost = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      if (name.charCodeAt(0) === 58 /* : */) continue;
+      if (name === 'host') hasHost = true;
+      this.names.push(name);
+      this.values.push(raw[i + 1]);
+    }
+    // :authority stands in for Host in HTTP/2; handlers written for HTTP/1.1 look for Host.
+    if (!hasHost && authority !== undefined) {
+      this.names.push('host');
+      this.values.push(authority);
+    }
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  get(name: string): string | undefined {
+    const i = this.names.indexOf(name);
+    if (i === -1) return undefined;
+    // HTTP/2 may split Cookie into one field per crumb; rejoin them as HTTP/1.1 would send it.
+    return name === 'cookie' ? this.getAll('cookie').join('; ') : this.values[i];
+  }
+
+  getAll(name: string): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] === name) out.push(this.values[i]);
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.names.includes(name);
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i], this.values[i]];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Who reads the body: nobody yet, body()/text(), stream(), or nobody ever (the response went out). */
+const enum BodyMode { Pending, Buffer, Stream, Discard }
+
+export interface H2RequestInit {
+  stream: ServerHttp2Stream;
+  rawHeaders: readonly string[];
+  remoteAddress: string | undefined;
+  maxBodySize: number;
+  /** The body grew past maxBodySize. */
+  onTooLarge(): void;
+}
+
+export class H2Request implements SluiceRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly path: string;
+  readonly query: string;
+  /** HTTP/2 has no minor version; 1 says "HTTP/1.1 semantics" (keep-alive, chunked-free bodies). */
+  readonly minorVersion = 1 as const;
+  readonly headers: H2Headers;
+  params: Record<string, string> = EMPTY_PARAMS;
+  readonly remoteAddress: string | undefined;
+  readonly scheme = 'https' as const;
+  readonly host: string;
+  readonly hasBody: boolean;
+  /** @internal performance.now() when the stream opened, as HTTP/1.1 requests have it. */
+  _startedAt = performance.now();
+
+  private readonly h2: ServerHttp2Stream;
+  private readonly maxBodySize: number;
+  private readonly onTooLarge: () => void;
+  private mode = BodyMode.Pending;
+  private received = 0;
+  private ended: boolean;
+  private failure: Error | null = null;
+  private abort: AbortController | null = null;
+  private readable: Readable | null = null;
+  private chunks: Buffer[] = [];
+  private waiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
+
+  constructor(init: H2RequestInit) {
+    const { stream } = init;
+    const raw = init.rawHeaders;
+    let method = '', target = '', authority: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      switch (raw[i]) {
+        case ':method': method = raw[i + 1]; break;
+        case ':path': target = raw[i + 1]; break;
+        case ':authority': authority = raw[i + 1]; break;
+      }
+    }
+    this.method = method;
+    this.headers = new H2Headers(raw, authority);
+    this.host = authority ?? this.headers.get('host') ?? '';
+    if (method === 'CONNECT') {
+      this.target = authority ?? '';
+      this.path = this.target;
+      this.query = '';
+    } else {
+      this.target = target;
+      const q = target.indexOf('?');
+      this.path = q === -1 ? target : target.slice(0, q);
+      this.query = q === -1 ? '' : target.slice(q + 1);
+    }
+    this.remoteAddress = init.remoteAddress;
+    this.h2 = stream;
+    this.maxBodySize = init.maxBodySize;
+    this.onTooLarge = init.onTooLarge;
+    this.hasBody = !stream.endAfterHeaders && this.headers.get('content-length') !== '0';
+    this.ended = !this.hasBody;
+  }
+
+  /** Aborts when the stream closes before its response is completely written. */
+  get signal(): AbortSignal {
+    return (this.abort ??= new AbortController()).signal;
+  }
+
+  body(): Promise<Buffer> {
+    if (this.mode === BodyMode.Buffer || this.mode === BodyMode.Stream) return Promise.reject(new Error('The request body was already read'));
+    if (this.failure) return Promise.reject(this.failure);
+    this.mode = BodyMode.Buffer;
+    if (this.ended) return Promise.resolve(EMPTY);
+    this.attach();
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  async text(): Promise<string> {
+    return (await this.body()).toString('utf8');
+  }
+
+  stream(): Readable {
+    if (this.readable) return this.readable;
+    if (this.mode === BodyMode.Buffer) throw new Error('The request body was already read');
+    this.mode = BodyMode.Stream;
+    // Backpressure: a full Readable pauses the HTTP/2 stream, whose unread data then stops
+    // returning flow-control window to the client.
+    const readable = new Readable({ highWaterMark: 64 * 1024, read: () => { this.h2.resume(); } });
+    this.readable = readable;
+    if (this.failure) readable.destroy(this.failure);
+    else if (this.ended) readable.push(null);
+    else this.attach();
+    return readable;
+  }
+
+  private attach(): void {
+    const s = this.h2;
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('end', () => this.onEnd());
+    if (this.mode === BodyMode.Buffer) s.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failure !== null || this.mode === BodyMode.Discard) return;
+    this.received += chunk.length;
+    if (this.received > this.maxBodySize) {
+      this.fail(new HttpError(413, 'Content Too Large'));
+      this.onTooLarge();
+      return;
+    }
+    if (this.mode === BodyMode.Stream) {
+      if (!this.readable!.push(chunk)) this.h2.pause();
+    } else {
+      this.chunks.push(chunk);
+    }
+  }
+
+  private onEnd(): void {
+    if (this.failure !== null) return;
+    this.ended = true;
+    if (this.mode === BodyMode.Stream) this.readable!.push(null);
+    else if (this.waiter) {
+      const { chunks } = this;
+      this.chunks = [];
+      this.waiter.resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.received));
+      this.waiter = null;
+    }
+  }
+
+  /** @internal The body cannot complete (too large, timed out, stream gone). */
+  _fail(err: Error): void {
+    this.fail(err);
+  }
+
+  private fail(err: Error): void {
+    if (this.ended || this.failure !== null) return;
+    this.failure = err;
+    this.chunks = [];
+    if (this.waiter) { this.waiter.reject(err); this.waiter = null; }
+    else if (this.readable) this.readable.destroy(err);
+  }
+
+  /** @internal Whether the whole body has arrived (or there is none). */
+  get _bodyComplete(): boolean {
+    return this.ended;
+  }
+
+  /** @internal The stream closed before the response was completely written. */
+  _aborted(): void {
+    this.fail(new Error('stream closed'));
+    this.abort?.abort(new Error('The client closed the stream before the response was complete'));
+  }
+
+  /** @internal The response went out; a body nobody asked for is not going to be read. */
+  _discard(): void {
+    if (this.mode === BodyMode.Pending) this.mode = BodyMode.Discard;
+  }
+}

@@ -1,0 +1,267 @@
+// HTTP/2 sessions on TLS sockets whose ALPN chose "h2": node:http2 does the framing, each stream
+// goes to the same sluice Handler as an HTTP/1.1 request. This file owns the per-session rules:
+// stream and header limits, a cap on client resets per second (the "rapid reset" attack:
+// open a stream, cancel it at once, repeat), the idle timeout, graceful drain (GOAWAY) and the
+// body limit / request timeout per stream.
+import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionOptions } from '../http/connection.js';
+import { HttpError } from '../http/errors.js';
+import { DEFAULT_LIMITS } from '../http/parser.js';
+import type { Handler, SluiceResponse } from '../http/types.js';
+import { H2Request } from './request.js';
+import { destroyBody, writeResponse, type Written } from './respond.js';
+
+export interface Http2Options {
+  /** Streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). Default 100. */
+  maxConcurrentStreams?: number;
+  /** Request header list size (names + values + 32 per field), 431 beyond. Default: maxHeaderSize. */
+  maxHeaderListSize?: number;
+  /** Streams a client may reset per second; beyond it the session ends with GOAWAY ENHANCE_YOUR_CALM. Default 100. */
+  maxResetsPerSecond?: number;
+  /** A session with no open stream is closed (GOAWAY) after this. Default: keepAliveTimeoutMs (5000). */
+  idleTimeoutMs?: number;
+}
+
+const {
+  NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM,
+} = http2.constants;
+
+const TEXT = 'text/plain; charset=utf-8';
+const INTERNAL_ERROR: SluiceResponse = Object.freeze({ status: 500, headers: Object.freeze({ 'Content-Type': TEXT }), body: 'Internal Server Error\n' });
+
+interface Limits {
+  maxBodySize: number;
+  maxTargetLength: number;
+  maxHeaderListSize: number;
+  maxResetsPerSecond: number;
+  idleTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** The node:http2 server that turns sockets into sessions; one per sluice server. */
+export class H2Front {
+  private readonly server: http2.Http2Server;
+  private readonly limits: Limits;
+  private captured: ServerHttp2Session | null = null;
+
+  constructor(readonly handler: Handler, readonly options: ConnectionOptions, h2: Http2Options = {}) {
+    const maxHeaderListSize = h2.maxHeaderListSize ?? options.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize;
+    this.limits = {
+      maxBodySize: options.maxBodySize ?? DEFAULT_LIMITS.maxBodySize,
+      maxTargetLength: options.maxTargetLength ?? DEFAULT_LIMITS.maxTargetLength,
+      maxHeaderListSize,
+      maxResetsPerSecond: h2.maxResetsPerSecond ?? 100,
+      idleTimeoutMs: h2.idleTimeoutMs ?? options.keepAliveTimeoutMs ?? 5000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    };
+    // createServer, not createSecureServer: TLS is done by sluice's own front, which hands over
+    // the sockets that chose h2 (the others go to sluice's HTTP/1.1 engine).
+    this.server = http2.createServer({
+      settings: { maxConcurrentStreams: h2.maxConcurrentStreams ?? 100, maxHeaderListSize },
+      maxHeaderListPairs: 256,
+    });
+    this.server.on('session', (s: ServerHttp2Session) => { this.captured = s; });
+  }
+
+  /** Starts an HTTP/2 session on a TLS socket that negotiated h2. */
+  serve(socket: TLSSocket): H2Connection {
+    this.captured = null;
+    // The TLS server keeps sockets half-open for HTTP/1.1's sake; HTTP/2 has no use for a half-closed
+    // connection, and node:http2 waits for the socket's 'close' before the session's: without this,
+    // a client that sends FIN with streams in flight would leave the session open forever.
+    socket.allowHalfOpen = false;
+    this.server.emit('connection', socket); // node:http2 makes the session and emits 'session' at once
+    const session = this.captured as ServerHttp2Session | null;
+    if (session === null) {
+      socket.destroy();
+      return H2Connection.closed();
+    }
+    return new H2Connection(session, this, this.limits);
+  }
+}
+
+/** One client's session: its streams, its limits, its end. */
+export class H2Connection {
+  readonly done: Promise<void>;
+  private readonly session: ServerHttp2Session | null;
+  private readonly front: H2Front | null;
+  private readonly limits: Limits | null;
+  private open = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private resetWindowStart = 0;
+  private resets = 0;
+  private ending = false;
+  /** The peer's address, read once: session.socket is a proxy, costly to reach per stream. */
+  private readonly remoteAddress: string | undefined;
+
+  static closed(): H2Connection {
+    return new H2Connection(null, null, null);
+  }
+
+  constructor(session: ServerHttp2Session | null, front: H2Front | null, limits: Limits | null) {
+    this.session = session;
+    this.front = front;
+    this.limits = limits;
+    this.remoteAddress = session?.socket?.remoteAddress;
+    if (session === null) {
+      this.done = Promise.resolve();
+      return;
+    }
+    this.done = new Promise((resolve) => session.once('close', resolve));
+    session.on('error', () => {}); // a broken session closes; its streams see it
+    session.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: number, raw: string[]) => this.onStream(stream, raw));
+    this.armIdle();
+  }
+
+  /** Graceful end: GOAWAY, open streams finish, then the session closes. */
+  drain(): void {
+    if (this.session === null || this.ending) return;
+    this.ending = true;
+    this.clearIdle();
+    this.session.close();
+  }
+
+  destroy(): void {
+    this.clearIdle();
+    this.session?.destroy();
+  }
+
+  private armIdle(): void {
+    this.clearIdle();
+    if (this.ending) return;
+    this.idleTimer = setTimeout(() => this.drain(), this.limits!.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== null) { clearTimeout(this.idleTimer); this.idleTimer = null; }
+  }
+
+  /** A stream the client reset: too many per second and the whole session goes. */
+  private countReset(): void {
+    const now = Date.now();
+    if (now - this.resetWindowStart >= 1000) { this.resetWindowStart = now; this.resets = 0; }
+    if (++this.resets > this.limits!.maxResetsPerSecond && !this.session!.destroyed) {
+      this.ending = true;
+      this.clearIdle();
+      // goaway() then destroy(): destroy(err, code) alone sends its GOAWAY with NO_ERROR.
+      this.session!.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+      this.session!.destroy();
+    }
+  }
+
+  private onStream(stream: ServerHttp2Stream, raw: string[]): void {
+    const limits = this.limits!;
+    const front = this.front!;
+    stream.on('error', () => {}); // resets and write errors end the stream; 'close' tidies up
+    this.open++;
+    this.clearIdle();
+    let resetByUs = false;
+    let responded = false;
+    let timer: NodeJS.Timeout | null = null;
+
+    const closeStream = (code: number) => {
+      resetByUs = true;
+      stream.close(code);
+    };
+
+    const req = new H2Request({
+      stream, rawHeaders: raw, remoteAddress: this.remoteAddress, maxBodySize: limits.maxBodySize,
+      onTooLarge: () => {
+        if (!responded) answer(errorResponse(413, 'Content Too Large'));
+        else closeStream(NGHTTP2_CANCEL);
+      },
+    });
+
+    stream.on('close', () => {
+      if (timer !== null) clearTimeout(timer);
+      if (!stream.writableFinished || !responded) {
+        req._aborted();
+        if (stream.rstCode !== NGHTTP2_NO_ERROR && !resetByUs && !this.ending) this.countReset();
+      }
+      if (--this.open === 0) this.armIdle();
+    });
+
+    const report = (w: Written) => {
+      const onResponse = front.options.onResponse;
+      // The hook is typed for the HTTP/1.1 engine's request; an H2Request has the same public fields and _startedAt.
+      if (onResponse) onResponse(req as unknown as Parameters<typeof onResponse>[0], w);
+      if (!req._bodyComplete && !stream.closed) {
+        req._discard(); // the answer is out: an unread body is not wanted (RFC 9113 §8.1)
+        closeStream(NGHTTP2_NO_ERROR);
+      }
+    };
+
+    const answer = (res: SluiceResponse) => {
+      if (responded || stream.closed || stream.destroyed) { destroyBody(res.body); return; }
+      responded = true;
+      let written: Promise<Written>;
+      try {
+        written = writeResponse(stream, req.method, res);
+      } catch (err) {
+        if (stream.headersSent) { closeStream(NGHTTP2_CANCEL); return; }
+        logError(front, err);
+        destroyBody(res.body);
+        written = writeResponse(stream, req.method, INTERNAL_ERROR);
+      }
+      void written.then(report);
+    };
+
+    const fail = (err: unknown): SluiceResponse => {
+      if (err instanceof HttpError) return errorResponse(err.status, err.message);
+      logError(front, err);
+      return INTERNAL_ERROR;
+    };
+
+    // Limits checked before the handler runs, as the HTTP/1.1 parser does.
+    let headerBytes = 0;
+    for (let i = 0; i < raw.length; i++) headerBytes += raw[i].length + 16;
+    if (headerBytes > limits.maxHeaderListSize) { answer(errorResponse(431, 'Request Header Fields Too Large')); return; }
+    if (req.target.length > limits.maxTargetLength) { answer(errorResponse(414, 'URI Too Long')); return; }
+    if (req.method === '' || (req.method !== 'CONNECT' && !req.target.startsWith('/') && req.target !== '*')) {
+      answer(errorResponse(400, 'Bad Request')); return;
+    }
+    const declared = req.headers.get('content-length');
+    if (declared !== undefined && Number(declared) > limits.maxBodySize) { answer(errorResponse(413, 'Content Too Large')); return; }
+
+    if (req.hasBody) {
+      timer = setTimeout(() => {
+        timer = null;
+        if (req._bodyComplete) return;
+        req._fail(new HttpError(408, 'Request Timeout: request not received in time'));
+        if (!responded) answer(errorResponse(408, 'Request Timeout: request not received in time'));
+        else closeStream(NGHTTP2_CANCEL);
+      }, limits.requestTimeoutMs);
+      timer.unref();
+    }
+
+    let result: SluiceResponse | Promise<SluiceResponse>;
+    try {
+      result = front.handler(req);
+    } catch (err) {
+      answer(fail(err));
+      return;
+    }
+    if (result !== null && typeof (result as Promise<SluiceResponse>).then === 'function') {
+      (result as Promise<SluiceResponse>).then((res) => answer(checkedResponse(res, fail)), (err) => answer(fail(err)));
+    } else {
+      answer(checkedResponse(result as SluiceResponse, fail));
+    }
+  }
+}
+
+function logError(front: H2Front, err: unknown): void {
+  const onError = front.options.onError;
+  if (onError) onError(err, null);
+  else console.error('sluice: handler error:', err);
+}
+
+function checkedResponse(res: SluiceResponse, fail: (err: unknown) => SluiceResponse): SluiceResponse {
+  if (res === null || typeof res !== 'object') return fail(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`));
+  return res;
+}
+
+function errorResponse(status: number, message: string): SluiceResponse {
+  return { status, headers: { 'Content-Type': TEXT }, body: `${message}\n` };
+}
