@@ -23,19 +23,19 @@ export interface Finding {
 const BYTEWISE_MAX = 4096;
 
 /** Runs mutation inputs [from, to) of `seed`; returns the findings (crashes and split dependence). */
-export function mutationBatch(seed: number, from: number, to: number, progress?: (k: number) => void): Finding[] {
+export function mutationBatch(seed: number, from: number, to: number, progress?: (k: number) => void, run = runSluice): Finding[] {
   const findings: Finding[] = [];
   for (let k = from; k < to; k++) {
     progress?.(k);
     const input = mutate(SEEDS, seed, k);
-    const whole = runSluice([input]);
+    const whole = run([input]);
     const note = (kind: Finding['kind'], key: string, detail: string) =>
       findings.push({ kind, key, seed, index: k, input: input.toString('latin1'), detail });
     if (whole.crash) { note('crash', whole.crash, describe(whole)); continue; }
-    const split = runSluice(splitAt(input, cuts(input.length, seed, k)));
+    const split = run(splitAt(input, cuts(input.length, seed, k)));
     if (!sameOutcome(whole, split)) { note(split.crash ? 'crash' : 'split', 'random split', `whole: ${describe(whole)}; split: ${describe(split)}`); continue; }
     if (input.length <= BYTEWISE_MAX) {
-      const bytes = runSluice(byteByByte(input));
+      const bytes = run(byteByByte(input));
       if (!sameOutcome(whole, bytes)) note(bytes.crash ? 'crash' : 'split', 'byte by byte', `whole: ${describe(whole)}; bytes: ${describe(bytes)}`);
     }
   }
