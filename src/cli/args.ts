@@ -88,7 +88,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(parseArgsMessage(err as Error & { code?: string }));
   }
   const v = parsed.values;
   if (v.help) return 'help';
@@ -132,3 +132,17 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   };
 }
 
+
+/**
+ * node:util's parseArgs messages, kept except for two: the unknown-option hint ends in an
+ * unbalanced quote (as in '-- "--x"), which reads badly above "Try 'sluice --help'.", and the
+ * missing-value one takes three lines.
+ */
+function parseArgsMessage(err: Error & { code?: string }): string {
+  const unknown = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']*)'/.exec(err.message) : null;
+  if (unknown) return `Unknown option '${unknown[1]}' (a folder whose name starts with "-" goes after "--")`;
+  // "--port -1": parseArgs' three-line explanation, in one line
+  const ambiguous = /^Option '([^']*)' argument is ambiguous/.exec(err.message);
+  if (ambiguous) return `Option '${ambiguous[1]}' needs a value (one that starts with "-" is written ${ambiguous[1]}=VALUE)`;
+  return err.message;
+}
