@@ -99,6 +99,8 @@ export const MALFORMED: [string, string, number][] = [
   ['Transfer-Encoding with a trailing comma (the last element must be chunked)', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked,\r\n\r\n', 400],
   ['Transfer-Encoding of empty elements only', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , ,\r\n\r\n', 400],
   ['empty Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n', 400],
+  ['Transfer-Encoding as a trailer', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+  ['Content-Length as a trailer', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\ncontent-length: 5\r\n\r\n', 400],
   // conformance rules (README "Strictness")
   ['CONNECT (no tunnels)', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 501],
   ['authority-form without CONNECT', 'GET example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 400],

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Router } from '../src/app/router.js';
 import { serve } from '../src/server/server.js';
 import type { SluiceRequest, SluiceResponse } from '../src/http/types.js';
+import { rawRequest } from './helpers/net.js';
 
 function req(method: string, path: string): SluiceRequest {
   return { method, path, target: path, query: '', params: {} } as unknown as SluiceRequest;
@@ -99,6 +100,19 @@ test('over a real server: params, 405 with Allow, 404', async () => {
     const n = await get('/missing');
     assert.equal(n.status, 404);
     await n.arrayBuffer();
+  } finally {
+    await server.close(2000);
+  }
+});
+
+test('over a real server: a method added with extraMethods is routed, others are 501', async () => {
+  const app = new Router().on('BREW', '/pot', () => ({ status: 418, body: 'teapot\n' }));
+  const server = await serve(app.handle, { port: 0, extraMethods: ['BREW'] });
+  try {
+    const brew = await rawRequest(server.port, 'BREW /pot HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    assert.match(brew, /^HTTP\/1\.1 418 /);
+    const other = await rawRequest(server.port, 'WHEN /pot HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.match(other, /^HTTP\/1\.1 501 /);
   } finally {
     await server.close(2000);
   }

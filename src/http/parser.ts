@@ -679,6 +679,10 @@ export class RequestParser {
       if (this.trailers === null) this.trailers = new FieldList();
       if (this.trailers.size >= this.limits.maxHeaderCount) this.fail(431, 'Request Header Fields Too Large: trailers');
       this.parseFieldLine(buf, ls, lf + 1, this.trailers);
+      // Fields that frame a message cannot be sent as trailers (RFC 9110 §6.5.1): refused, so no
+      // hop that merges trailers into the header section can be led to re-frame the message.
+      const name = this.trailers.lowerNames[this.trailers.size - 1];
+      if (name === 'content-length' || name === 'transfer-encoding') this.fail(400, 'Bad Request: framing field in trailers');
       this.consumed(lf + 1);
     }
   }
