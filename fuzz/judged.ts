@@ -1,6 +1,8 @@
 // Differences from llhttp judged correct: inputs sluice accepts and llhttp refuses (or frames
 // differently), each class explained in docs/FUZZING.md. Anything else is a failure.
 import type { Verdict } from './compare.js';
+import { METHODS } from 'node:http';
+import { KNOWN_METHODS } from '../src/http/grammar.js';
 import { runSluice, sameOutcome } from './sluice.js';
 
 export interface JudgedClass {
@@ -13,6 +15,17 @@ export interface JudgedClass {
 const CHUNK_EXT_BWS = /\r\n[0-9a-fA-F]+[ \t]*;[^\r\n]*[ \t][^\r\n]*\r\n/;
 
 export const JUDGED: JudgedClass[] = [
+  {
+    // Registered WebDAV methods llhttp's fixed list lacks (VERSION-CONTROL, CHECKIN, UNCHECKOUT,
+    // MKWORKSPACE, UPDATE, LABEL, BASELINE-CONTROL from RFC 3253, ORDERPATCH from RFC 3648). A
+    // request's framing never depends on its method, so knowing more methods changes no framing.
+    id: 'webdav-methods-llhttp-lacks',
+    covers: (v, input) => {
+      if (v.kind !== 'laxer' || v.key !== 'HPE_INVALID_METHOD') return false;
+      const method = /^(?:\r\n)*([^ ]+) /.exec(input)?.[1] ?? '';
+      return KNOWN_METHODS.includes(method) && !METHODS.includes(method);
+    },
+  },
   {
     // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
     // llhttp refuses the BWS (HPE_STRICT, or HPE_INVALID_CHUNK_SIZE right after the size); sluice

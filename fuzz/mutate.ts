@@ -20,7 +20,7 @@ const TOKENS = [
   'Transfer-Encoding: ,chunked\r\n', 'Transfer-Encoding: chunked, gzip\r\n', 'Connection: close\r\n', 'Connection: keep-alive\r\n',
   'Expect: 100-continue\r\n', 'Host: h\r\n', 'Host: \r\n', 'Upgrade: websocket\r\n', 'chunked', 'identity', 'gzip',
   '0\r\n\r\n', '5\r\nhello\r\n', 'ffffffffffff', '0x5', '007', '-1', '+5', '1 2', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'GET', 'POST',
-  'CONNECT', 'OPTIONS', '*', 'http://h/', 'h:80', '/', '?', '#', '%', 'X-A: b\r\n', ' \r\n', '\t\r\n',
+  'CONNECT', 'OPTIONS', 'VERSION-CONTROL', 'PURGE', 'QUERY', '*', 'http://h/', 'h:80', '/', '?', '#', '%', 'X-A: b\r\n', ' \r\n', '\t\r\n',
 ];
 
 /** Well-formed and malformed requests the mutations start from. */

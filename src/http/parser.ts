@@ -363,8 +363,9 @@ export class RequestParser {
       if (method !== 'OPTIONS') this.fail(400, 'Bad Request: asterisk-form is only for OPTIONS');
       path = '*';
     } else {
-      const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/.exec(target);
-      if (m === null) this.fail(400, 'Bad Request: invalid request-target');
+      // absolute-form: scheme "://" authority, the authority checked like a Host value
+      const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?]*)/.exec(target);
+      if (m === null || m[1] === '' || !validHost(m[1])) this.fail(400, 'Bad Request: invalid request-target');
       const rest = target.slice(m[0].length);
       const q = rest.indexOf('?');
       path = q === -1 ? rest : rest.slice(0, q);
