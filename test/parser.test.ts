@@ -384,6 +384,9 @@ test('header lookups are case-insensitive, and names nobody asks for are not low
   assert.equal(h.get('X-OTHER'), 'o');
   assert.deepEqual(h.getAll('X-Thing'), ['1', '2']);
   assert.equal(h.get('X-Missing'), undefined);
+  assert.equal(h.get(''), undefined);
+  assert.equal(h.has(''), false);
+  assert.deepEqual(h.getAll(''), []);
   assert.equal(h.get('\u212aey'), undefined, 'only ASCII letters are folded');
   // a fresh head: a lookup of another length leaves unrecognised names alone
   const q = new RequestParser();

@@ -29,31 +29,37 @@ export class FieldList implements Headers {
     return l !== '' ? l : (this.lowerNames[i] = this.names[i].toLowerCase());
   }
 
-  /** Whether field `i` is named `lower` (already lower case). */
-  private is(i: number, lower: string): boolean {
-    const l = this.lowerNames[i];
-    if (l !== '') return l === lower;
+  /** Whether field `i`, whose lower-case name is not known yet, is named `lower`. */
+  private lazyIs(i: number, lower: string): boolean {
     // (a token is ASCII, so its length does not change when lower-cased)
     return this.names[i].length === lower.length && this.lowerName(i) === lower;
   }
 
   get(name: string): string | undefined {
     const q = lowerQuery(name);
-    for (let i = 0; i < this.names.length; i++) if (this.is(i, q)) return this.values[i];
+    if (q === '') return undefined; // ('' also marks names not lower-cased yet)
+    const lower = this.lowerNames;
+    for (let i = 0; i < lower.length; i++) {
+      const l = lower[i];
+      if (l === q || (l === '' && this.lazyIs(i, q))) return this.values[i];
+    }
     return undefined;
   }
 
   getAll(name: string): string[] {
     const q = lowerQuery(name);
     const out: string[] = [];
-    for (let i = 0; i < this.names.length; i++) if (this.is(i, q)) out.push(this.values[i]);
+    if (q === '') return out;
+    const lower = this.lowerNames;
+    for (let i = 0; i < lower.length; i++) {
+      const l = lower[i];
+      if (l === q || (l === '' && this.lazyIs(i, q))) out.push(this.values[i]);
+    }
     return out;
   }
 
   has(name: string): boolean {
-    const q = lowerQuery(name);
-    for (let i = 0; i < this.names.length; i++) if (this.is(i, q)) return true;
-    return false;
+    return this.get(name) !== undefined;
   }
 
   *entries(): IterableIterator<[string, string]> {
