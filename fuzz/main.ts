@@ -3,7 +3,7 @@
 // and every finding with the seed and index that reproduce it.
 import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
-import { differentialBatch, mutationBatch, type Finding } from './engine.js';
+import { differentialBatch, type Finding } from './engine.js';
 import { Llhttp } from './llhttp.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, seed: { type: 'string' }, diff: { type: 'string' } } });
@@ -12,7 +12,6 @@ const seed = Number(values.seed ?? Date.now() % 100000);
 const diffShare = Number(values.diff ?? 0.3); // share of the time spent on the differential run
 
 console.log(`fuzz: seed ${seed}, ${seconds}s (${Math.round((1 - diffShare) * 100)}% mutation, ${Math.round(diffShare * 100)}% differential)`);
-void mutationBatch; // (the worker runs it)
 
 function report(f: Finding): void {
   console.log(`  [${f.kind}] ${f.key} (seed ${f.seed}, index ${f.index}): ${JSON.stringify(f.input).slice(0, 300)}\n      ${f.detail.slice(0, 400)}`);
@@ -41,7 +40,7 @@ await new Promise<void>((resolve) => {
   worker.on('exit', () => { clearInterval(watchdog); resolve(); });
 });
 const byKind = (k: string) => findings.filter((f) => f.kind === k).length;
-console.log(`mutation: ${inputs} inputs, each whole, split at random points${''} and (up to 4 KiB) byte by byte`);
+console.log(`mutation: ${inputs} inputs, each whole, split at random points and (up to 4 KiB) byte by byte`);
 console.log(`  crashes or hangs: ${byKind('crash')}, split-dependent outcomes: ${byKind('split')}`);
 for (const f of findings.slice(0, 20)) report(f);
 

@@ -10,34 +10,12 @@
 // it sees the first maxHeaderSize bytes at most, and 431 means "no error in those, and no end".
 import { HttpError } from './errors.js';
 import { FieldList, knownField } from './fields.js';
-import {
-  COLON, CR, FIELD_VALUE, HEX, HOST, HTAB, isToken, KNOWN_METHODS, LF, MAX_METHOD_LENGTH, QDTEXT, SP, TARGET, TCHAR, trimOws,
-} from './grammar.js';
+import { parseContentLength, transferCodingsError, validChunkExtensions, validHost } from './framing.js';
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TARGET, TCHAR, trimOws } from './grammar.js';
 import { latin1Slice } from './latin1.js';
+import { resolveLimits, type ParserLimits, type Resolved } from './limits.js';
 
-export interface ParserLimits {
-  /** Bytes of request line + header section (and, separately, of a trailer section). 431 beyond. */
-  maxHeaderSize: number;
-  /** Header field lines per request (and per trailer section). 431 beyond. */
-  maxHeaderCount: number;
-  /** Bytes of the request-target. 414 beyond. */
-  maxTargetLength: number;
-  /** Bytes of a request body (declared or received). 413 beyond. */
-  maxBodySize: number;
-  /** Bytes of a chunk-size line (size + extensions). 400 beyond. */
-  maxChunkLineSize: number;
-  /** Methods to accept besides the known ones (RFC 9110's, PATCH, WebDAV's); others are 501. Case-sensitive tokens. */
-  extraMethods: readonly string[];
-}
-
-export const DEFAULT_LIMITS: ParserLimits = {
-  maxHeaderSize: 16 * 1024,
-  maxHeaderCount: 100,
-  maxTargetLength: 8 * 1024,
-  maxBodySize: 1024 * 1024,
-  maxChunkLineSize: 4 * 1024,
-  extraMethods: [],
-};
+export { DEFAULT_LIMITS, type ParserLimits } from './limits.js';
 
 export const BODY_NONE = 0;
 export const BODY_LENGTH = 1;
@@ -82,8 +60,6 @@ const S_ERROR = 6;
 
 /** Leading empty lines tolerated before a request-line (RFC 9112 §2.2 says at least one). */
 const MAX_LEADING_EMPTY_LINES = 4;
-/** Content-Length digits: 15 keep the value an exact integer (< 2^53). */
-const MAX_LENGTH_DIGITS = 15;
 /** Spare room of a buffer that collects an unfinished line, at least. */
 const MIN_STORE = 256;
 
@@ -434,7 +410,8 @@ export class RequestParser {
     if (transferEncoding !== null) {
       if (contentLength !== -1) this.fail(400, 'Bad Request: both Content-Length and Transfer-Encoding');
       if (minorVersion === 0) this.fail(400, 'Bad Request: Transfer-Encoding in an HTTP/1.0 request');
-      this.checkTransferCodings(transferEncoding);
+      const bad = transferCodingsError(transferEncoding);
+      if (bad !== null) this.fail(bad[0], bad[1]);
       bodyKind = BODY_CHUNKED;
     } else if (contentLength > 0) {
       if (contentLength > this.limits.maxBodySize) this.fail(413, 'Content Too Large');
@@ -505,34 +482,6 @@ export class RequestParser {
     return i + 2;
   }
 
-  /**
-   * transfer-coding list: "chunked" must come last, once; any other coding is 501. Empty list
-   * elements are legal (RFC 9110 §5.6.1) and skipped before the last one (",chunked"), but the
-   * last element itself must be "chunked": after "chunked," a hop that does not skip empty
-   * elements sees a final coding that is not chunked, frames the body differently, and llhttp
-   * refuses it too. OWS is SP/HTAB only.
-   */
-  private checkTransferCodings(value: string): void {
-    const codings = value.toLowerCase().split(',');
-    const last = codings.length - 1;
-    for (let k = 0; k <= last; k++) {
-      const coding = trimOws(codings[k]);
-      if (coding === '') {
-        if (k === last) this.fail(400, 'Bad Request: the final transfer coding must be chunked');
-        continue;
-      }
-      const semi = coding.indexOf(';');
-      if (!isToken(semi === -1 ? coding : trimOws(coding.slice(0, semi)))) this.fail(400, 'Bad Request: invalid Transfer-Encoding');
-      if (coding === 'chunked') {
-        if (k !== last) this.fail(400, 'Bad Request: chunked must be the final transfer coding, once');
-      } else if (k === last) {
-        this.fail(400, 'Bad Request: the final transfer coding must be chunked');
-      } else {
-        this.fail(501, 'Not Implemented: transfer coding');
-      }
-    }
-  }
-
   // ---- bodies -------------------------------------------------------------------------------
 
   private lengthData(): ParseEvent {
@@ -577,7 +526,7 @@ export class RequestParser {
       i++;
     }
     if (i === this.pos) this.fail(400, 'Bad Request: invalid chunk size');
-    if (i < crAt) this.checkChunkExtensions(buf, i, crAt);
+    if (i < crAt && !validChunkExtensions(buf, i, crAt)) this.fail(400, 'Bad Request: invalid chunk extension');
     this.consumed(lf + 1);
     if (size === 0) {
       this.state = S_TRAILERS;
@@ -590,44 +539,6 @@ export class RequestParser {
     this.remaining = size;
     this.state = S_CHUNK_DATA;
     return this.chunkData();
-  }
-
-  /** chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), validated, then ignored. */
-  private checkChunkExtensions(buf: Buffer, i: number, end: number): void {
-    const bad = (): never => this.fail(400, 'Bad Request: invalid chunk extension');
-    const ws = () => { while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++; };
-    while (i < end) {
-      ws();
-      if (buf[i] !== 0x3b /* ; */) bad();
-      i++;
-      ws();
-      const ns = i;
-      while (i < end && TCHAR[buf[i]] === 1) i++;
-      if (i === ns) bad();
-      ws();
-      if (i < end && buf[i] === 0x3d /* = */) {
-        i++;
-        ws();
-        if (buf[i] === 0x22 /* " */) {
-          i++;
-          for (;;) {
-            if (i >= end) bad();
-            const c = buf[i];
-            if (c === 0x22) { i++; break; }
-            if (c === 0x5c /* \ */) {
-              const q = buf[i + 1];
-              if (i + 1 >= end || !(q === HTAB || q === SP || (q >= 0x21 && q !== 0x7f))) bad();
-              i += 2;
-            } else if (QDTEXT[c] === 1) i++;
-            else bad();
-          }
-        } else {
-          const vs = i;
-          while (i < end && TCHAR[buf[i]] === 1) i++;
-          if (i === vs) bad();
-        }
-      }
-    }
   }
 
   private chunkData(): ParseEvent {
@@ -689,55 +600,8 @@ export class RequestParser {
   }
 }
 
-interface Resolved extends ParserLimits {
-  methods: Set<string>;
-  maxMethodLength: number;
-}
-
-/** Options objects are shared by every connection of a server: resolve each once. */
-const resolvedLimits = new WeakMap<Partial<ParserLimits>, Resolved>();
-
-function resolveLimits(limits: Partial<ParserLimits>): Resolved {
-  let l = resolvedLimits.get(limits);
-  if (l === undefined) {
-    const r = { ...DEFAULT_LIMITS } as ParserLimits;
-    for (const k of Object.keys(DEFAULT_LIMITS) as (keyof ParserLimits)[]) {
-      const v = limits[k];
-      if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v; // an option left undefined keeps its default
-    }
-    const methods = new Set(KNOWN_METHODS);
-    let maxMethodLength = MAX_METHOD_LENGTH;
-    for (const m of r.extraMethods) {
-      if (!isToken(m)) throw new TypeError(`extraMethods: not a method token: ${JSON.stringify(m)}`);
-      methods.add(m);
-      if (m.length > maxMethodLength) maxMethodLength = m.length;
-    }
-    l = { ...r, methods, maxMethodLength };
-    resolvedLimits.set(limits, l);
-  }
-  return l;
-}
-
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-/** 1*DIGIT, at most 15 digits, no leading zero (parsers disagree on "007"); -1 when invalid. */
-function parseContentLength(v: string): number {
-  const n = v.length;
-  if (n === 0 || n > MAX_LENGTH_DIGITS || (n > 1 && v.charCodeAt(0) === 0x30)) return -1;
-  let x = 0;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return -1;
-    x = x * 10 + (c - 0x30);
-  }
-  return x;
-}
-
-function validHost(v: string): boolean {
-  for (let i = 0; i < v.length; i++) if (HOST[v.charCodeAt(i)] !== 1) return false;
-  return true;
 }
 
 /** Common methods as constant strings: no allocation for them on the hot path. */
