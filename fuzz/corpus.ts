@@ -119,6 +119,7 @@ export const MALFORMED: [string, string, number][] = [
   ['encoded CR in the path', 'GET /a%0d HTTP/1.1\r\nHost: h\r\n\r\n', 400],
   ['encoded LF in the path', 'GET /a%0A HTTP/1.1\r\nHost: h\r\n\r\n', 400],
   ['absolute-form with an invalid authority', 'GET http://h"a%0a HTTP/1.1\r\nHost: h\r\n\r\n', 400],
+  ['absolute-form with a scheme other than http(s)', 'GET ftp://h/a HTTP/1.1\r\nHost: h\r\n\r\n', 400],
   ['absolute-form with an empty authority', 'GET http:///a HTTP/1.1\r\nHost: h\r\n\r\n', 400],
   ['encoded LF in an absolute-form path', 'GET http://h/a%0a HTTP/1.1\r\nHost: h\r\n\r\n', 400],
   // limits are judged on the same bytes however they arrive

@@ -154,6 +154,7 @@ test('one leading empty line before the request line is tolerated', () => {
 test('request-target forms', () => {
   const abs = parseAllWays('GET http://example.com/p/q?z=1 HTTP/1.1\r\nHost: example.com\r\n\r\n').requests[0];
   assert.deepEqual([abs.path, abs.query], ['/p/q', 'z=1']);
+  assert.equal(parseAllWays('GET HTTPS://example.com/x HTTP/1.1\r\nHost: example.com\r\n\r\n').requests[0].path, '/x', 'the scheme is case-insensitive');
   const absRoot = parseAllWays('GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n').requests[0];
   assert.equal(absRoot.path, '/');
   assert.equal(parseAllWays('OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n').requests[0].path, '*');

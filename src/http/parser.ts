@@ -339,8 +339,9 @@ export class RequestParser {
       if (method !== 'OPTIONS') this.fail(400, 'Bad Request: asterisk-form is only for OPTIONS');
       path = '*';
     } else {
-      // absolute-form: scheme "://" authority, the authority checked like a Host value
-      const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?]*)/.exec(target);
+      // absolute-form: an http(s) URI (the only kind an HTTP server serves), its authority
+      // checked like a Host value
+      const m = /^https?:\/\/([^/?]*)/i.exec(target);
       if (m === null || m[1] === '' || !validHost(m[1])) this.fail(400, 'Bad Request: invalid request-target');
       const rest = target.slice(m[0].length);
       const q = rest.indexOf('?');
