@@ -172,6 +172,19 @@ test('finish(): a truncated head gets the status the same bytes get sent whole',
   assert.equal(idle.finish(), false);
 });
 
+test('a slow sender\'s error is found while it is still sending, not only at the end', () => {
+  const p = new RequestParser({ maxHeaderCount: 1000 });
+  const head = Buffer.from(`GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n${'X-A: b\r\n'.repeat(500)}`);
+  let status = 0;
+  let at = 0;
+  for (; at < head.length && status === 0; at++) {
+    p.feed(head.subarray(at, at + 1));
+    try { p.next(); } catch (err) { status = (err as HttpError).status; }
+  }
+  assert.equal(status, 400);
+  assert.ok(at < head.length / 2, `found after ${at} of ${head.length} bytes`);
+});
+
 test('a slow sender costs linear work: bytes examined or copied stay within a small multiple of the input', () => {
   // many short lines, and one long line, each sent one byte at a time
   const heads = [

@@ -92,6 +92,8 @@ export class RequestParser {
   private leadingEmptyLines = 0;
   /** The fast path found the head incomplete: wait for the line scanner to find its end. */
   private partial = false;
+  /** Bytes of the unfinished head already judged (relative to pos). */
+  private judged = 0;
   /** Where the head just parsed ends (past its empty line). */
   private headEnd = 0;
   /** Body bytes left in this Content-Length body or chunk. */
@@ -226,6 +228,7 @@ export class RequestParser {
       const head = this.judge(buf, start, len < cap ? len : cap, len);
       if (head !== null) return head;
       this.partial = true;
+      this.judged = len - start;
       this.scanned = len - start;
       this.work += len - start;
       let ls = start;
@@ -252,6 +255,16 @@ export class RequestParser {
       const head = this.judge(buf, start, trigger < cap ? trigger : cap, len);
       if (head !== null) return head;
       this.fail(400, 'Bad Request: malformed header section'); // (cannot happen: the parse sees a whole head, or 431)
+    }
+    // The complete lines are judged again each time they have doubled, so a slow sender's error
+    // is found while it still sends (not only at the end, or at its timeout), for at most twice
+    // the work. Judging complete lines only, within the first maxHeaderSize bytes, can only find
+    // the error a whole judgement would find first.
+    const lines = lineStart - start;
+    if (lines >= 2 * this.judged && lines > 0 && lines <= max) {
+      this.judged = lines;
+      this.work += lines;
+      this.parseRequestHead(buf, start, lineStart); // (no empty line in there: it throws or returns null)
     }
     // maxHeaderSize bytes and no end (431 unless they hold an error), or an unfinished request
     // line longer than any valid one (the parse says why): judged now, not when the end comes.
