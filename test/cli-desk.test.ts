@@ -97,7 +97,7 @@ describe('folder-only flags without a folder', () => {
   test('an unknown flag: a short message (balanced quotes), exit 2', T, async () => {
     const r = await runCli(['--bogus']);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, "sluice: Unknown option '--bogus'\nTry 'sluice --help'.\n");
+    assert.equal(r.stderr, "sluice: Unknown option '--bogus' (a folder whose name starts with \"-\" goes after \"--\")\nTry 'sluice --help'.\n");
   });
 
   test('--cors and --header work on the demo site too', T, async () => {

@@ -194,11 +194,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       },
     });
   } catch (err) {
-    // Node's own message for an unknown flag is long (and its quotes are unbalanced).
-    const e = err as Error & { code?: string };
-    const flag = /'([^']+)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag !== undefined) throw new UsageError(`Unknown option '${flag}'`);
-    throw new UsageError(e.message);
+    throw new UsageError(parseArgsMessage(err as Error & { code?: string }));
   }
   const v = parsed.values;
   if (v.help) return 'help';
@@ -368,4 +364,18 @@ export function parseHostPort(name: string, value: string): { host: string; port
   const host = m[1] === undefined ? '127.0.0.1' : m[1].replace(/^\[(.*)\]$/, '$1');
   const port = intFlag(name, m[2], 0, 65535)!;
   return { host, port };
+}
+
+/**
+ * node:util's parseArgs messages, kept except for two: the unknown-option hint ends in an
+ * unbalanced quote (as in '-- "--x"), which reads badly above "Try 'sluice --help'.", and the
+ * missing-value one takes three lines.
+ */
+function parseArgsMessage(err: Error & { code?: string }): string {
+  const unknown = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']*)'/.exec(err.message) : null;
+  if (unknown) return `Unknown option '${unknown[1]}' (a folder whose name starts with "-" goes after "--")`;
+  // "--port -1": parseArgs' three-line explanation, in one line
+  const ambiguous = /^Option '([^']*)' argument is ambiguous/.exec(err.message);
+  if (ambiguous) return `Option '${ambiguous[1]}' needs a value (one that starts with "-" is written ${ambiguous[1]}=VALUE)`;
+  return err.message;
 }

@@ -15,8 +15,12 @@ export const TCHAR = table((c) => isAlpha(c) || isDigit(c) || "!#$%&'*+-.^_`|~".
 /** field-vchar / SP / HTAB: VCHAR (0x21-0x7E), obs-text (0x80-0xFF), SP, HTAB. No other controls, no DEL. */
 export const FIELD_VALUE = table((c) => c === 0x09 || c === 0x20 || (c >= 0x21 && c <= 0x7e) || c >= 0x80);
 
-/** Characters allowed in a request-target: visible ASCII only (no SP, controls, DEL or raw non-ASCII). '#' is not part of a request-target. */
-export const TARGET = table((c) => c >= 0x21 && c <= 0x7e && c !== 0x23);
+/**
+ * Characters allowed in a request-target: visible ASCII only (no SP, controls, DEL or raw
+ * non-ASCII). '#' is not part of a request-target. A backslash is not a URI character either, and
+ * some servers and proxies read it as "/" (so "/a\..\b" means different paths to different hops).
+ */
+export const TARGET = table((c) => c >= 0x21 && c <= 0x7e && c !== 0x23 && c !== 0x5c);
 
 /** Host field value: reg-name / IPv4 / IP-literal chars plus ":" port. unreserved / pct-encoded / sub-delims / ":" / "[" / "]". */
 export const HOST = table((c) => isAlpha(c) || isDigit(c) || "-._~%!$&'()*+,;=:[]".includes(String.fromCharCode(c)));
@@ -40,3 +44,40 @@ export const LF = 0x0a;
 export const SP = 0x20;
 export const HTAB = 0x09;
 export const COLON = 0x3a;
+
+/**
+ * Removes optional whitespace (OWS = SP / HTAB, RFC 9110 §5.6.3) from both ends, and nothing else:
+ * String.prototype.trim() also strips U+00A0 and other Unicode spaces, and byte 0xA0 becomes U+00A0
+ * when a field value is read as Latin-1, so trim() would turn "\xa0chunked" into "chunked".
+ */
+export function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === SP || s.charCodeAt(a) === HTAB)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === SP || s.charCodeAt(b - 1) === HTAB)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** 1*tchar */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/**
+ * Methods sluice knows (anything else is 501; names are case-sensitive, RFC 9110 §9.1):
+ * RFC 9110's, PATCH (RFC 5789), and WebDAV's: RFC 4918 and its extensions (versioning RFC 3253,
+ * ordering RFC 3648, ACL RFC 3744, CalDAV RFC 4791, SEARCH RFC 5323, bindings RFC 5842).
+ * CONNECT is known but not served: sluice does not tunnel (501).
+ */
+export const KNOWN_METHODS: readonly string[] = [
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE',
+  'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK',
+  'VERSION-CONTROL', 'REPORT', 'CHECKOUT', 'CHECKIN', 'UNCHECKOUT', 'MKWORKSPACE', 'UPDATE', 'LABEL', 'MERGE',
+  'BASELINE-CONTROL', 'MKACTIVITY', 'ORDERPATCH', 'ACL', 'MKCALENDAR', 'SEARCH', 'BIND', 'REBIND', 'UNBIND',
+];
+
+/** Longest method accepted before the name is judged (400 beyond, not 414: that is for the target). */
+export const MAX_METHOD_LENGTH = 32;

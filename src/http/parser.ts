@@ -1,31 +1,21 @@
 // The request parser: bytes in, requests out. No I/O, no timers, no callbacks (h11's "sans-I/O"
 // design): the connection feeds it chunks and pulls events until it needs more data. Strict by
 // default: anything ambiguous is an HttpError (400 and close), because a lenient parser is how
-// request smuggling happens (see shared/docs/http1-notes.md for the inputs that broke others).
+// request smuggling happens (see shared/docs/http1-notes.md for the inputs that broke others;
+// README "Strictness" lists every rule).
+//
+// Split independence: a malformed input gets the same status however its bytes are cut into
+// reads. The head is judged by one function, parseRequestHead(bytes, limit), that decides only
+// from bytes before `limit`, left to right, and never takes back a decision when more bytes come;
+// it sees the first maxHeaderSize bytes at most, and 431 means "no error in those, and no end".
 import { HttpError } from './errors.js';
-import { FieldList } from './fields.js';
-import { COLON, CR, FIELD_VALUE, HEX, HOST, HTAB, LF, QDTEXT, SP, TARGET, TCHAR } from './grammar.js';
+import { FieldList, knownField } from './fields.js';
+import { parseContentLength, transferCodingsError, validChunkExtensions, validHost } from './framing.js';
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, SP, TARGET, TCHAR, trimOws } from './grammar.js';
+import { latin1Slice } from './latin1.js';
+import { resolveLimits, type ParserLimits, type Resolved } from './limits.js';
 
-export interface ParserLimits {
-  /** Bytes of request line + header section (and, separately, of a trailer section). 431 beyond. */
-  maxHeaderSize: number;
-  /** Header field lines per request. 431 beyond. */
-  maxHeaderCount: number;
-  /** Bytes of the request-target. 414 beyond. */
-  maxTargetLength: number;
-  /** Bytes of a request body (declared or received). 413 beyond. */
-  maxBodySize: number;
-  /** Bytes of a chunk-size line (size + extensions). 400 beyond. */
-  maxChunkLineSize: number;
-}
-
-export const DEFAULT_LIMITS: ParserLimits = {
-  maxHeaderSize: 16 * 1024,
-  maxHeaderCount: 100,
-  maxTargetLength: 8 * 1024,
-  maxBodySize: 1024 * 1024,
-  maxChunkLineSize: 4 * 1024,
-};
+export { DEFAULT_LIMITS, type ParserLimits } from './limits.js';
 
 export const BODY_NONE = 0;
 export const BODY_LENGTH = 1;
@@ -70,34 +60,48 @@ const S_ERROR = 6;
 
 /** Leading empty lines tolerated before a request-line (RFC 9112 §2.2 says at least one). */
 const MAX_LEADING_EMPTY_LINES = 4;
-/** Content-Length digits: 15 keep the value an exact integer (< 2^53). */
-const MAX_LENGTH_DIGITS = 15;
+/** Spare room of a buffer that collects an unfinished line, at least. */
+const MIN_STORE = 256;
 
 const EMPTY = Buffer.alloc(0);
-
-type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 export class RequestParser {
   /** The head of the request being received (valid after HEAD until the next HEAD). */
   head: RequestHead | null = null;
-  /** The body piece returned with DATA (a view into the fed chunk: copy it to keep it past the next feed). */
+  /** The body piece returned with DATA (a view into a fed chunk, never overwritten later). */
   data: Buffer = EMPTY;
+  /**
+   * Bytes examined or copied so far, a diagnostic: it grows linearly with the input however the
+   * input is split (tests check that a client sending one byte at a time costs linear work).
+   */
+  work = 0;
 
-  private readonly limits: ParserLimits;
-  private buf: Latin1Buffer = EMPTY as Latin1Buffer;
+  private readonly limits: Resolved;
+  /** Unparsed bytes are buf[pos, buf.length). Either a fed chunk or a window of `store`. */
+  private buf: Buffer = EMPTY;
   private pos = 0;
+  /** Owned buffer that collects an unfinished line across feeds (grown by doubling); buf = store[storeStart, storeEnd) when in use. */
+  private store: Buffer | null = null;
+  private storeStart = 0;
+  private storeEnd = 0;
   private state = S_HEAD;
-  /** S_HEAD / S_TRAILERS: where the unfinished line starts, relative to pos, so a slow sender costs O(n). */
-  private lineScan = 0;
+  /** S_HEAD / S_TRAILERS: where the unfinished line starts, relative to pos. */
+  private lineStart = 0;
+  /** How far the unfinished line has been scanned for its LF, relative to pos: each byte is looked at once. */
+  private scanned = 0;
   private leadingEmptyLines = 0;
   /** The fast path found the head incomplete: wait for the line scanner to find its end. */
   private partial = false;
+  /** Bytes of the unfinished head already judged (relative to pos). */
+  private judged = 0;
   /** Where the head just parsed ends (past its empty line). */
   private headEnd = 0;
   /** Body bytes left in this Content-Length body or chunk. */
   private remaining = 0;
   private bodyReceived = 0;
   private trailers: FieldList | null = null;
+  /** Bytes of complete trailer lines so far. */
+  private trailerBytes = 0;
   private failure: HttpError | null = null;
 
   constructor(limits: Partial<ParserLimits> = {}) {
@@ -106,13 +110,33 @@ export class RequestParser {
 
   /** Adds received bytes. The parser keeps a reference to `chunk` (no copy) until consumed. */
   feed(chunk: Buffer): void {
-    if (this.pos >= this.buf.length) {
-      this.buf = chunk as Latin1Buffer;
+    const rest = this.buf.length - this.pos;
+    if (rest <= 0) {
+      this.buf = chunk;
       this.pos = 0;
-    } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]) as Latin1Buffer;
-      this.pos = 0;
+      this.store = null;
+      return;
     }
+    // An unfinished line is pending: append. Bytes go into spare room past the end of what was
+    // already handed out, so DATA views stay valid, and the room doubles, so a client sending a
+    // byte at a time costs linear copying, not a new concatenation per byte.
+    this.work += chunk.length;
+    const store = this.store;
+    if (store !== null && this.storeEnd + chunk.length <= store.length) {
+      chunk.copy(store, this.storeEnd);
+      this.storeEnd += chunk.length;
+      this.buf = store.subarray(this.storeStart, this.storeEnd);
+      return;
+    }
+    this.work += rest;
+    const grown = Buffer.allocUnsafe(Math.max(2 * (rest + chunk.length), MIN_STORE));
+    this.buf.copy(grown, 0, this.pos);
+    chunk.copy(grown, rest);
+    this.store = grown;
+    this.storeStart = 0;
+    this.storeEnd = rest + chunk.length;
+    this.buf = grown.subarray(0, this.storeEnd);
+    this.pos = 0;
   }
 
   /** True when no request is in progress and no unparsed bytes are buffered. */
@@ -143,20 +167,42 @@ export class RequestParser {
     }
   }
 
+  /**
+   * The peer has sent its last byte. A head still unfinished is judged now on the bytes that did
+   * arrive, so a truncated request gets the status it would get sent in one piece (throws that
+   * HttpError) rather than one that depends on how it was split. Returns whether a request was
+   * left unfinished (the caller answers that as it sees fit, e.g. 400 or a quiet close).
+   */
+  finish(): boolean {
+    if (this.state === S_ERROR) throw this.failure!;
+    const len = this.buf.length;
+    if (this.state !== S_HEAD) return true;
+    if (this.pos >= len) return false;
+    const start = this.pos;
+    const cap = start + this.limits.maxHeaderSize;
+    this.judge(this.buf, start, len < cap ? len : cap, len); // (a complete head was returned by next() already)
+    return true;
+  }
+
   private fail(status: number, message: string): never {
     this.state = S_ERROR;
     this.failure = new HttpError(status, message);
-    this.buf = EMPTY as Latin1Buffer;
+    this.buf = EMPTY;
+    this.store = null;
     this.pos = 0;
     throw this.failure;
   }
 
   private consumed(to: number): void {
-    this.pos = to;
     if (to >= this.buf.length) {
-      this.buf = EMPTY as Latin1Buffer;
+      this.buf = EMPTY;
+      this.store = null; // an idle connection holds no buffer
       this.pos = 0;
+    } else {
+      this.pos = to;
     }
+    this.lineStart = 0;
+    this.scanned = 0;
   }
 
   // ---- head ---------------------------------------------------------------------------------
@@ -169,52 +215,77 @@ export class RequestParser {
     while (buf[start] === CR && buf[start + 1] === LF) {
       if (++this.leadingEmptyLines > MAX_LEADING_EMPTY_LINES) this.fail(400, 'Bad Request: empty lines before the request');
       start += 2;
-      this.pos = start;
     }
-    // Fast path: parse in place, in one pass, assuming the whole head is here (it nearly always
-    // is). Only when it is not does the line scanner below look for its end, resuming where the
-    // last call stopped, so a client sending byte by byte costs linear work; the head is then
-    // parsed once, complete.
+    if (start > this.pos) this.consumed(start);
+    if (start >= len) return NEED_DATA;
     if (buf[start] === CR && start + 1 >= len) return NEED_DATA; // a CR that may begin an empty line
-    let head: RequestHead | null = null;
+    const max = this.limits.maxHeaderSize;
+    const cap = start + max; // the head is judged on its first maxHeaderSize bytes
+    // Fast path: parse in place, in one pass, assuming the whole head is here (it nearly always
+    // is). Only when it is not does the line scanner below look for its end, each byte once, so
+    // a client sending byte by byte costs linear work; the head is then parsed once, complete.
     if (!this.partial) {
-      head = this.parseRequestHead(buf, start, len);
-      if (head !== null) return this.headParsed(head, start);
+      const head = this.judge(buf, start, len < cap ? len : cap, len);
+      if (head !== null) return head;
       this.partial = true;
+      this.judged = len - start;
+      this.scanned = len - start;
+      this.work += len - start;
+      let ls = start;
+      for (let i = start; i < len; i++) if (buf[i] === LF) ls = i + 1;
+      this.lineStart = ls - start;
+      return NEED_DATA;
     }
-    let end = -1;
-    let lineStart = start + this.lineScan;
-    for (let i = lineStart; i < len; i++) {
+    let lineStart = start + this.lineStart;
+    let trigger = -1;
+    this.work += len - (start + this.scanned);
+    for (let i = start + this.scanned; i < len; i++) {
       if (buf[i] !== LF) continue;
       const n = i - lineStart;
-      if (n === 0) this.fail(400, 'Bad Request: bare LF line ending');
-      if (n === 1 && buf[lineStart] === CR) {
-        end = i; // (leading empty lines were skipped above, so this one ends the head)
+      // The empty line that ends the head, or a bare LF line (an error the parse will name).
+      if (n === 0 || (n === 1 && buf[lineStart] === CR)) {
+        trigger = i + 1;
         break;
       }
       lineStart = i + 1;
     }
-    if (end === -1) {
-      if (start >= len) {
-        this.consumed(len);
-        this.lineScan = 0;
-        return NEED_DATA;
-      }
-      this.lineScan = lineStart - start;
-      const pending = len - start;
-      if (lineStart === start && pending > this.limits.maxTargetLength + 32) this.fail(414, 'URI Too Long');
-      if (pending > this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large');
-      return NEED_DATA;
+    this.lineStart = lineStart - start;
+    this.scanned = len - start;
+    if (trigger !== -1) {
+      const head = this.judge(buf, start, trigger < cap ? trigger : cap, len);
+      if (head !== null) return head;
+      this.fail(400, 'Bad Request: malformed header section'); // (cannot happen: the parse sees a whole head, or 431)
     }
-    head = this.parseRequestHead(buf, start, end + 1); // (headParsed checks the size)
-    if (head === null) this.fail(400, 'Bad Request: malformed header section'); // (cannot happen: the head is complete)
-    return this.headParsed(head, start);
+    // The complete lines are judged again each time they have doubled, so a slow sender's error
+    // is found while it still sends (not only at the end, or at its timeout), for at most twice
+    // the work. Judging complete lines only, within the first maxHeaderSize bytes, can only find
+    // the error a whole judgement would find first.
+    const lines = lineStart - start;
+    if (lines >= 2 * this.judged && lines > 0 && lines <= max) {
+      this.judged = lines;
+      this.work += lines;
+      this.parseRequestHead(buf, start, lineStart); // (no empty line in there: it throws or returns null)
+    }
+    // maxHeaderSize bytes and no end (431 unless they hold an error), or an unfinished request
+    // line longer than any valid one (the parse says why): judged now, not when the end comes.
+    if (len - start >= max || (lineStart === start && len - start > this.limits.maxMethodLength + this.limits.maxTargetLength + 12)) {
+      const head = this.judge(buf, start, len < cap ? len : cap, len);
+      if (head !== null) return head;
+    }
+    return NEED_DATA;
   }
 
-  /** A head was parsed from buf[start, this.headEnd). */
-  private headParsed(head: RequestHead, start: number): ParseEvent {
-    if (this.headEnd - start > this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large');
-    this.lineScan = 0;
+  /**
+   * Parses the head at buf[start, limit): the head (HEAD), or null (needs more), or throws. 431 when
+   * maxHeaderSize bytes were there and judged without finding an error or the end.
+   */
+  private judge(buf: Buffer, start: number, limit: number, len: number): ParseEvent | null {
+    this.work += limit - start;
+    const head = this.parseRequestHead(buf, start, limit);
+    if (head === null) {
+      if (len - start >= this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large');
+      return null;
+    }
     this.partial = false;
     this.leadingEmptyLines = 0;
     this.head = head;
@@ -230,23 +301,32 @@ export class RequestParser {
   }
 
   /**
-   * Parses a head starting at buf[start], reading no further than `limit`. Returns null when the
-   * bytes run out before the empty line that ends it; sets this.headEnd past that line otherwise.
-   * Neither CR nor LF is in any byte class scanned below, and past the buffer's end buf[i] is
-   * undefined, so every loop stops by itself; what stopped it is checked after.
+   * Parses a head starting at buf[start], deciding only from bytes before `limit`. Returns null
+   * when they run out before the empty line that ends it; sets this.headEnd past that line
+   * otherwise. Neither CR nor LF is in any byte class scanned below, and past the buffer's end
+   * buf[i] is undefined, so every loop stops by itself; what stopped it is checked after, and
+   * only if it is before `limit`.
    */
-  private parseRequestHead(buf: Latin1Buffer, start: number, limit: number): RequestHead | null {
+  private parseRequestHead(buf: Buffer, start: number, limit: number): RequestHead | null {
     // request-line = method SP request-target SP HTTP-version CRLF
     let i = start;
     while (TCHAR[buf[i]] === 1) i++;
+    if ((i < limit ? i : limit) - start > this.limits.maxMethodLength) this.fail(400, 'Bad Request: method too long');
     if (i >= limit) return null;
     if (i === start || buf[i] !== SP) this.fail(400, 'Bad Request: invalid method');
     const method = methodName(buf, start, i);
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST' && !this.limits.methods.has(method)) {
+      this.fail(501, 'Not Implemented: unknown method');
+    }
+    // sluice is an origin server: it does not open tunnels.
+    if (method === 'CONNECT') this.fail(501, 'Not Implemented: CONNECT (no tunnels here)');
     const targetStart = ++i;
     while (TARGET[buf[i]] === 1) i++;
-    if (i - targetStart > this.limits.maxTargetLength) this.fail(414, 'URI Too Long');
+    if ((i < limit ? i : limit) - targetStart > this.limits.maxTargetLength) this.fail(414, 'URI Too Long');
     if (i >= limit) return null;
-    if (i === targetStart || buf[i] !== SP) this.fail(400, 'Bad Request: invalid request-target');
+    if (i === targetStart || buf[i] !== SP) {
+      this.fail(400, buf[i] === 0x5c ? 'Bad Request: backslash in the request-target' : 'Bad Request: invalid request-target');
+    }
     i++;
     if (i + 10 > limit) {
       // Not all here: fail now only if what is here already cannot become "HTTP/x.y" CRLF.
@@ -257,10 +337,10 @@ export class RequestParser {
       return null;
     }
     const minorVersion = this.parseVersion(buf, i);
-    const target = buf.latin1Slice(targetStart, i - 1);
+    const target = latin1Slice(buf, targetStart, i - 1);
     i += 10;
 
-    // Request target forms (RFC 9112 §3.2).
+    // Request target forms (RFC 9112 §3.2). Authority-form is CONNECT's only, refused above.
     let path: string;
     let query = '';
     const c0 = target.charCodeAt(0);
@@ -268,20 +348,23 @@ export class RequestParser {
       const q = target.indexOf('?');
       if (q === -1) path = target;
       else { path = target.slice(0, q); query = target.slice(q + 1); }
-    } else if (method === 'CONNECT') {
-      path = target; // authority-form
     } else if (target === '*') {
       if (method !== 'OPTIONS') this.fail(400, 'Bad Request: asterisk-form is only for OPTIONS');
       path = '*';
     } else {
-      const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/.exec(target);
-      if (m === null) this.fail(400, 'Bad Request: invalid request-target');
+      // absolute-form: an http(s) URI (the only kind an HTTP server serves), its authority
+      // checked like a Host value
+      const m = /^https?:\/\/([^/?]*)/i.exec(target);
+      if (m === null || m[1] === '' || !validHost(m[1])) this.fail(400, 'Bad Request: invalid request-target');
       const rest = target.slice(m[0].length);
       const q = rest.indexOf('?');
       path = q === -1 ? rest : rest.slice(0, q);
       if (path === '') path = '/';
       if (q !== -1) query = rest.slice(q + 1);
     }
+    // A NUL, CR or LF decoded from the path would end a C string or split a line in whatever
+    // the path reaches next (a log, a file name, a header of a proxied request).
+    if (path.indexOf('%') !== -1 && /%(?:00|0[aAdD])/.test(path)) this.fail(400, 'Bad Request: encoded NUL, CR or LF in the path');
 
     // field-line = field-name ":" OWS field-value OWS CRLF
     const headers = new FieldList();
@@ -294,8 +377,11 @@ export class RequestParser {
     let expectContinue = false;
     let count = 0;
     for (;;) {
-      if (i + 1 >= limit) return null;
-      if (buf[i] === CR && buf[i + 1] === LF) break; // the empty line
+      if (i >= limit) return null;
+      if (buf[i] === CR) {
+        if (i + 1 >= limit) return null;
+        if (buf[i + 1] === LF) break; // the empty line
+      }
       if (++count > this.limits.maxHeaderCount) this.fail(431, 'Request Header Fields Too Large: too many fields');
       i = this.parseFieldLine(buf, i, limit, headers);
       if (i === -1) return null;
@@ -315,7 +401,7 @@ export class RequestParser {
           break;
         case 'connection':
           for (const token of value.toLowerCase().split(',')) {
-            const t = token.trim();
+            const t = trimOws(token);
             if (t === 'close') connClose = true;
             else if (t === 'keep-alive') connKeepAlive = true;
           }
@@ -330,13 +416,16 @@ export class RequestParser {
     this.headEnd = i + 2;
     if (minorVersion === 1 && hosts === 0) this.fail(400, 'Bad Request: missing Host header');
     if (hosts > 1) this.fail(400, 'Bad Request: more than one Host header');
+    // Every http(s) URI has a non-empty authority, so an empty Host names nothing sluice serves.
+    if (hosts === 1 && host === '') this.fail(400, 'Bad Request: empty Host header');
     if (hosts === 1 && !validHost(host)) this.fail(400, 'Bad Request: invalid Host header');
 
     let bodyKind: BodyKind = BODY_NONE;
     if (transferEncoding !== null) {
       if (contentLength !== -1) this.fail(400, 'Bad Request: both Content-Length and Transfer-Encoding');
       if (minorVersion === 0) this.fail(400, 'Bad Request: Transfer-Encoding in an HTTP/1.0 request');
-      this.checkTransferCodings(transferEncoding);
+      const bad = transferCodingsError(transferEncoding);
+      if (bad !== null) this.fail(bad[0], bad[1]);
       bodyKind = BODY_CHUNKED;
     } else if (contentLength > 0) {
       if (contentLength > this.limits.maxBodySize) this.fail(413, 'Content Too Large');
@@ -359,7 +448,7 @@ export class RequestParser {
   }
 
   /** HTTP-version CRLF at buf[i, i + 10). */
-  private parseVersion(buf: Latin1Buffer, i: number): 0 | 1 {
+  private parseVersion(buf: Buffer, i: number): 0 | 1 {
     // HTTP-version = "HTTP" "/" DIGIT "." DIGIT
     if (
       buf[i + 8] !== CR || buf[i + 9] !== LF || buf[i] !== 0x48 || buf[i + 1] !== 0x54 || buf[i + 2] !== 0x54 || buf[i + 3] !== 0x50 ||
@@ -375,17 +464,19 @@ export class RequestParser {
    * Parses the field line starting at buf[ls], appends it to `fields` and returns where the next
    * line starts, or -1 when the line runs past `limit` (not all here yet).
    */
-  private parseFieldLine(buf: Latin1Buffer, ls: number, limit: number, fields: FieldList): number {
+  private parseFieldLine(buf: Buffer, ls: number, limit: number, fields: FieldList): number {
     const c0 = buf[ls];
     if (c0 === SP || c0 === HTAB) this.fail(400, 'Bad Request: obsolete line folding');
     let i = ls;
     while (TCHAR[buf[i]] === 1) i++;
     if (i >= limit) return -1;
     if (i === ls || buf[i] !== COLON) {
-      this.fail(400, buf[i] === SP || buf[i] === HTAB ? 'Bad Request: whitespace before colon in header field' : 'Bad Request: invalid header field name');
+      const c = buf[i];
+      this.fail(400, c === LF ? 'Bad Request: bare LF line ending' : c === SP || c === HTAB ? 'Bad Request: whitespace before colon in header field' : 'Bad Request: invalid header field name');
     }
     const nameEnd = i;
     i++;
+    // OWS is SP and HTAB only (RFC 9110 §5.6.3): 0xA0 and other "spaces" are part of the value.
     while (buf[i] === SP || buf[i] === HTAB) i++;
     const vs = i;
     let ve = vs;
@@ -394,34 +485,15 @@ export class RequestParser {
       if (FIELD_VALUE[c] !== 1) break;
       if (c !== SP && c !== HTAB) ve = i + 1;
     }
-    if (i + 1 >= limit && buf[i] !== LF) return -1;
+    if (i >= limit || (i + 1 >= limit && buf[i] === CR)) return -1;
     if (buf[i] !== CR || buf[i + 1] !== LF) {
       this.fail(400, buf[i] === LF ? 'Bad Request: bare LF line ending' : 'Bad Request: invalid character in header field value');
     }
     const known = knownField(buf, ls, nameEnd);
-    if (known !== null) {
-      fields.add(known.exact(buf, ls) ? known.canonical : buf.latin1Slice(ls, nameEnd), known.lower, ve === vs ? '' : buf.latin1Slice(vs, ve));
-    } else {
-      const name = buf.latin1Slice(ls, nameEnd);
-      fields.add(name, name.toLowerCase(), ve === vs ? '' : buf.latin1Slice(vs, ve));
-    }
+    const value = ve === vs ? '' : latin1Slice(buf, vs, ve);
+    if (known !== null) fields.add(known.exact(buf, ls) ? known.canonical : latin1Slice(buf, ls, nameEnd), known.lower, value);
+    else fields.add(latin1Slice(buf, ls, nameEnd), '', value); // (lower-cased only if looked up)
     return i + 2;
-  }
-
-  private checkTransferCodings(value: string): void {
-    const codings = value.split(',');
-    for (let k = 0; k < codings.length; k++) {
-      const coding = codings[k].trim().toLowerCase();
-      if (coding === '' || !isToken(coding.split(';')[0].trim())) this.fail(400, 'Bad Request: invalid Transfer-Encoding');
-      const last = k === codings.length - 1;
-      if (coding === 'chunked') {
-        if (!last) this.fail(400, 'Bad Request: chunked must be the final transfer coding, once');
-      } else if (last) {
-        this.fail(400, 'Bad Request: the final transfer coding must be chunked');
-      } else {
-        this.fail(501, `Not Implemented: transfer coding "${coding}"`);
-      }
-    }
   }
 
   // ---- bodies -------------------------------------------------------------------------------
@@ -440,10 +512,19 @@ export class RequestParser {
     return DATA;
   }
 
+  /** Finds the LF ending the line at pos, looking at each byte once across calls; -1 if not here. */
+  private lineEnd(): number {
+    const from = this.pos + this.scanned;
+    const lf = this.buf.indexOf(LF, from);
+    this.work += (lf === -1 ? this.buf.length : lf + 1) - from;
+    if (lf === -1) this.scanned = this.buf.length - this.pos;
+    return lf;
+  }
+
   private chunkSize(): ParseEvent {
     // chunk-size [ chunk-ext ] CRLF
     const buf = this.buf;
-    const lf = buf.indexOf(LF, this.pos);
+    const lf = this.lineEnd();
     if (lf === -1) {
       if (buf.length - this.pos > this.limits.maxChunkLineSize) this.fail(400, 'Bad Request: chunk extension too long');
       return NEED_DATA;
@@ -459,12 +540,12 @@ export class RequestParser {
       i++;
     }
     if (i === this.pos) this.fail(400, 'Bad Request: invalid chunk size');
-    if (i < crAt) this.checkChunkExtensions(buf, i, crAt);
+    if (i < crAt && !validChunkExtensions(buf, i, crAt)) this.fail(400, 'Bad Request: invalid chunk extension');
     this.consumed(lf + 1);
     if (size === 0) {
       this.state = S_TRAILERS;
       this.trailers = null;
-      this.lineScan = 0;
+      this.trailerBytes = 0;
       return this.trailerSection();
     }
     this.bodyReceived += size;
@@ -472,44 +553,6 @@ export class RequestParser {
     this.remaining = size;
     this.state = S_CHUNK_DATA;
     return this.chunkData();
-  }
-
-  /** chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), validated, then ignored. */
-  private checkChunkExtensions(buf: Buffer, i: number, end: number): void {
-    const bad = (): never => this.fail(400, 'Bad Request: invalid chunk extension');
-    const ws = () => { while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++; };
-    while (i < end) {
-      ws();
-      if (buf[i] !== 0x3b /* ; */) bad();
-      i++;
-      ws();
-      const ns = i;
-      while (i < end && TCHAR[buf[i]] === 1) i++;
-      if (i === ns) bad();
-      ws();
-      if (i < end && buf[i] === 0x3d /* = */) {
-        i++;
-        ws();
-        if (buf[i] === 0x22 /* " */) {
-          i++;
-          for (;;) {
-            if (i >= end) bad();
-            const c = buf[i];
-            if (c === 0x22) { i++; break; }
-            if (c === 0x5c /* \ */) {
-              const q = buf[i + 1];
-              if (i + 1 >= end || !(q === HTAB || q === SP || (q >= 0x21 && q !== 0x7f))) bad();
-              i += 2;
-            } else if (QDTEXT[c] === 1) i++;
-            else bad();
-          }
-        } else {
-          const vs = i;
-          while (i < end && TCHAR[buf[i]] === 1) i++;
-          if (i === vs) bad();
-        }
-      }
-    }
   }
 
   private chunkData(): ParseEvent {
@@ -534,17 +577,23 @@ export class RequestParser {
     return this.chunkSize();
   }
 
-  /** trailer-section = *( field-line CRLF ) CRLF */
+  /**
+   * trailer-section = *( field-line CRLF ) CRLF, bounded like the head: maxHeaderSize bytes
+   * (counted across feeds, the final CRLF included) and maxHeaderCount lines, 431 beyond. Each
+   * line is measured before it is parsed, so the status does not depend on how it arrived.
+   */
   private trailerSection(): ParseEvent {
-    const buf = this.buf;
-    let ls = this.pos;
+    const max = this.limits.maxHeaderSize;
     for (;;) {
-      const lf = buf.indexOf(LF, ls);
+      const buf = this.buf;
+      const ls = this.pos;
+      const lf = this.lineEnd();
       if (lf === -1) {
-        if (buf.length - this.pos > this.limits.maxHeaderSize) this.fail(431, 'Request Header Fields Too Large: trailers');
-        this.consumed(ls); // complete trailer lines are parsed already; keep the partial one
+        if (this.trailerBytes + (buf.length - ls) > max) this.fail(431, 'Request Header Fields Too Large: trailers');
         return NEED_DATA;
       }
+      this.trailerBytes += lf + 1 - ls;
+      if (this.trailerBytes > max) this.fail(431, 'Request Header Fields Too Large: trailers');
       if (lf === ls) this.fail(400, 'Bad Request: bare LF line ending');
       if (lf === ls + 1 && buf[ls] === CR) {
         this.consumed(lf + 1);
@@ -555,107 +604,26 @@ export class RequestParser {
       }
       if (this.trailers === null) this.trailers = new FieldList();
       if (this.trailers.size >= this.limits.maxHeaderCount) this.fail(431, 'Request Header Fields Too Large: trailers');
-      this.parseFieldLine(buf, ls, buf.length, this.trailers);
-      ls = lf + 1;
+      this.parseFieldLine(buf, ls, lf + 1, this.trailers);
+      // Fields that frame a message cannot be sent as trailers (RFC 9110 §6.5.1): refused, so no
+      // hop that merges trailers into the header section can be led to re-frame the message.
+      const name = this.trailers.lowerNames[this.trailers.size - 1];
+      if (name === 'content-length' || name === 'transfer-encoding') this.fail(400, 'Bad Request: framing field in trailers');
+      this.consumed(lf + 1);
     }
   }
-}
-
-/** Options objects are shared by every connection of a server: resolve each once. */
-const resolvedLimits = new WeakMap<Partial<ParserLimits>, ParserLimits>();
-
-function resolveLimits(limits: Partial<ParserLimits>): ParserLimits {
-  let l = resolvedLimits.get(limits);
-  if (l === undefined) {
-    l = { ...DEFAULT_LIMITS };
-    for (const k of Object.keys(l) as (keyof ParserLimits)[]) {
-      const v = limits[k];
-      if (v !== undefined) l[k] = v; // an option left undefined keeps its default
-    }
-    resolvedLimits.set(limits, l);
-  }
-  return l;
 }
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false;
-  return true;
-}
-
-/** 1*DIGIT, at most 15 digits; -1 when invalid. */
-function parseContentLength(v: string): number {
-  const n = v.length;
-  if (n === 0 || n > MAX_LENGTH_DIGITS) return -1;
-  let x = 0;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return -1;
-    x = x * 10 + (c - 0x30);
-  }
-  return x;
-}
-
-function validHost(v: string): boolean {
-  for (let i = 0; i < v.length; i++) if (HOST[v.charCodeAt(i)] !== 1) return false;
-  return true;
-}
-
 /** Common methods as constant strings: no allocation for them on the hot path. */
-function methodName(buf: Latin1Buffer, start: number, end: number): string {
+function methodName(buf: Buffer, start: number, end: number): string {
   const n = end - start;
   const c = buf[start];
   if (n === 3 && c === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) return 'GET';
   if (n === 4 && c === 0x50 && buf[start + 1] === 0x4f && buf[start + 2] === 0x53 && buf[start + 3] === 0x54) return 'POST';
   if (n === 4 && c === 0x48 && buf[start + 1] === 0x45 && buf[start + 2] === 0x41 && buf[start + 3] === 0x44) return 'HEAD';
-  return buf.latin1Slice(start, end);
-}
-
-/** A field name clients send often: matched on the bytes, so no string is built to look it up. */
-class KnownField {
-  readonly lower: string;
-  readonly canonical: string;
-  private readonly lowerBytes: Uint8Array;
-  private readonly canonicalBytes: Uint8Array;
-
-  constructor(canonical: string) {
-    this.canonical = canonical;
-    this.lower = canonical.toLowerCase();
-    this.lowerBytes = Buffer.from(this.lower, 'latin1');
-    this.canonicalBytes = Buffer.from(canonical, 'latin1');
-  }
-
-  /** Case-insensitive match of buf[start, start + length). (ASCII letters, digits and "-": OR 0x20 lower-cases letters and keeps the rest.) */
-  matches(buf: Uint8Array, start: number): boolean {
-    const l = this.lowerBytes;
-    for (let j = 0; j < l.length; j++) if ((buf[start + j] | 0x20) !== l[j]) return false;
-    return true;
-  }
-
-  /** Whether the name was sent in its usual spelling, so the constant can stand for it. */
-  exact(buf: Uint8Array, start: number): boolean {
-    const c = this.canonicalBytes;
-    for (let j = 0; j < c.length; j++) if (buf[start + j] !== c[j]) return false;
-    return true;
-  }
-}
-
-const KNOWN_FIELDS: KnownField[][] = [];
-for (const name of [
-  'Host', 'User-Agent', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Connection', 'Content-Length',
-  'Content-Type', 'Transfer-Encoding', 'Cookie', 'Referer', 'Origin', 'Cache-Control', 'Pragma', 'Range',
-  'If-None-Match', 'If-Modified-Since', 'If-Range', 'Authorization', 'Upgrade', 'Expect', 'X-Forwarded-For',
-]) {
-  (KNOWN_FIELDS[name.length] ??= []).push(new KnownField(name));
-}
-
-function knownField(buf: Uint8Array, start: number, end: number): KnownField | null {
-  const candidates = KNOWN_FIELDS[end - start];
-  if (candidates === undefined) return null;
-  for (let k = 0; k < candidates.length; k++) if (candidates[k].matches(buf, start)) return candidates[k];
-  return null;
+  return latin1Slice(buf, start, end);
 }

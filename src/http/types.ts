@@ -2,12 +2,17 @@
 // web-standard Request/Response classes on the hot path).
 import type { Readable } from 'node:stream';
 
-/** Request header fields, in the order received. Names are matched case-insensitively. */
+/**
+ * Request header fields, in the order received. Names are matched case-insensitively (ASCII
+ * letters): `get('User-Agent')` and `get('user-agent')` are the same lookup; a lower-case name
+ * is a little cheaper (no copy). Values are as received, without leading and trailing SP/HTAB.
+ */
 export interface Headers {
-  /** The first value of a field, or undefined. `name` must be lower case. */
+  /** The first value of a field, or undefined. `name` in any case. */
   get(name: string): string | undefined;
-  /** Every value of a field (one entry per field line), in order. `name` must be lower case. */
+  /** Every value of a field (one entry per field line), in order. `name` in any case. */
   getAll(name: string): string[];
+  /** Whether the field was sent (even with an empty value). `name` in any case. */
   has(name: string): boolean;
   /** Number of field lines. */
   readonly size: number;

@@ -15,6 +15,7 @@ import net from 'node:net';
 import type { Headers } from '../http/types.js';
 import type { ForwardedView } from '../http/request.js';
 import type { TrustPredicate } from './trust.js';
+import { trimOws } from '../http/grammar.js';
 
 export type ForwardedHeader = 'x-forwarded' | 'forwarded';
 
@@ -86,7 +87,7 @@ export function parseForwarded(values: readonly string[]): ForwardedElement[] | 
 
 /** An address out of a Forwarded `for` node or an X-Forwarded-For entry: "1.2.3.4", "1.2.3.4:80", "[::1]:80", "::1". */
 export function nodeAddress(node: string): string | null {
-  let s = node.trim();
+  let s = trimOws(node);
   if (s.startsWith('[')) {
     const close = s.indexOf(']');
     if (close === -1) return null;
@@ -107,7 +108,7 @@ function listOf(headers: Headers, name: string): string[] {
   const out: string[] = [];
   for (const line of lines) {
     for (const part of line.split(',')) {
-      const entry = part.trim();
+      const entry = trimOws(part);
       if (entry !== '') out.push(entry);
     }
   }

@@ -10,6 +10,7 @@ import type { Handler, ResponseHeaders, SluiceRequest, SluiceResponse } from '..
 import { withPath } from '../with-path.js';
 import { fillDestination, matchPattern } from './patterns.js';
 import type { SiteRules } from './schema.js';
+import { trimOws } from '../../http/grammar.js';
 
 interface Decision {
   redirect: { status: number; location: string } | null;
@@ -117,7 +118,7 @@ function preflight(req: SluiceRequest, cors: NonNullable<SiteRules['cors']>): Sl
   };
   // The headers asked for are allowed as they are (a static site has nothing to protect from them).
   const asked = req.headers.get('access-control-request-headers');
-  if (asked !== undefined && /^[!#$%&'*+\-.^_`|~0-9A-Za-z, \t]*$/.test(asked) && asked.trim() !== '') {
+  if (asked !== undefined && /^[!#$%&'*+\-.^_`|~0-9A-Za-z, \t]*$/.test(asked) && trimOws(asked) !== '') {
     headers['Access-Control-Allow-Headers'] = asked;
   }
   return { status: 204, headers, body: null };
@@ -132,13 +133,13 @@ export function mergeHeaders(base: ResponseHeaders, extra: ResponseHeaders): Res
   const out: ResponseHeaders = {};
   let vary: string[] = [];
   for (const [k, v] of Object.entries(base)) {
-    if (k.toLowerCase() === 'vary') vary = String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (k.toLowerCase() === 'vary') vary = String(v).split(',').map((s) => trimOws(s)).filter((s) => s !== '');
     else if (!replaced.has(k.toLowerCase())) out[k] = v;
   }
   for (const [k, v] of Object.entries(extra)) {
     if (k.toLowerCase() !== 'vary') { out[k] = v; continue; }
     for (const t of String(v).split(',')) {
-      const name = t.trim();
+      const name = trimOws(t);
       if (name !== '' && !vary.some((x) => x.toLowerCase() === name.toLowerCase())) vary.push(name);
     }
   }

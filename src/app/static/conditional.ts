@@ -5,6 +5,7 @@ const DAYS = 'Mon|Tue|Wed|Thu|Fri|Sat|Sun';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MON = MONTHS.join('|');
 // The three HTTP-date forms of RFC 9110 §5.6.7, exactly (case-sensitive, single spaces, GMT).
+import { trimOws } from '../../http/grammar.js';
 const IMF_FIXDATE = new RegExp(`^(?:${DAYS}), (\\d{2}) (${MON}) (\\d{4}) (\\d{2}):(\\d{2}):(\\d{2}) GMT$`);
 const RFC850 = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-(${MON})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) GMT$`);
 const ASCTIME = new RegExp(`^(?:${DAYS}) (${MON}) ( \\d|\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) (\\d{4})$`);
@@ -35,7 +36,7 @@ export function parseHttpDate(value: string): number {
     if (year > now + 50) year -= 100;
     s = utcSeconds(year, m[2]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   } else if ((m = ASCTIME.exec(value)) !== null) {
-    s = utcSeconds(Number(m[6]), m[1]!, Number(m[2]!.trim()), Number(m[3]), Number(m[4]), Number(m[5]));
+    s = utcSeconds(Number(m[6]), m[1]!, Number(trimOws(m[2]!)), Number(m[3]), Number(m[4]), Number(m[5]));
   }
   lastDateString = value;
   lastDateSeconds = s;
@@ -66,7 +67,7 @@ export function splitTags(list: string): string[] {
     } else {
       while (i < n && list[i] !== ',') i++;
     }
-    tags.push(list.slice(start, i).trim());
+    tags.push(trimOws(list.slice(start, i)));
   }
   return tags;
 }
@@ -96,7 +97,7 @@ export function matchesStrong(list: string, etag: string): boolean {
  * strongly; a date must equal Last-Modified exactly. Anything else → false (send the full 200).
  */
 export function ifRangeMatches(value: string, etag: string, mtimeSeconds: number): boolean {
-  const v = value.trim();
+  const v = trimOws(value);
   if (v.startsWith('"')) return v === etag;
   if (v.startsWith('W/')) return false;
   const d = parseHttpDate(v);
@@ -127,13 +128,13 @@ const MAX_SPECS = 256;
  */
 export function parseRanges(header: string, size: number, maxRanges = 16): ByteRange[] | typeof UNSATISFIABLE | null {
   const eq = header.indexOf('=');
-  if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== 'bytes') return null;
+  if (eq < 0 || trimOws(header.slice(0, eq)).toLowerCase() !== 'bytes') return null;
   const specs = header.slice(eq + 1).split(',');
   if (specs.length > MAX_SPECS) return null;
   const ranges: ByteRange[] = [];
   let any = false;
   for (const s of specs) {
-    const t = s.trim();
+    const t = trimOws(s);
     if (t === '') continue;
     const m = /^(\d*)[ \t]*-[ \t]*(\d*)$/.exec(t);
     if (!m) return null;
@@ -191,11 +192,11 @@ export function acceptedEncodings(header: string): readonly Encoding[] {
   let star = -1;
   for (const part of header.split(',')) {
     const semi = part.indexOf(';');
-    const name = (semi < 0 ? part : part.slice(0, semi)).trim().toLowerCase();
+    const name = trimOws(semi < 0 ? part : part.slice(0, semi)).toLowerCase();
     if (name === '') continue;
     let q = 1;
     if (semi >= 0) {
-      const m = /(?:^|;)\s*q\s*=\s*([0-9.]+)\s*(?:;|$)/i.exec(part.slice(semi));
+      const m = /(?:^|;)[ \t]*q[ \t]*=[ \t]*([0-9.]+)[ \t]*(?:;|$)/i.exec(part.slice(semi));
       if (m) {
         q = Number(m[1]);
         if (!(q >= 0 && q <= 1)) q = 0;

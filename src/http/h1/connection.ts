@@ -221,8 +221,17 @@ export class Connection extends Responder implements BodySource {
   /** @internal */
   onPeerEnd(): void {
     if (this.rd === Read.Closed || this.rd === Read.Eof) return;
-    // The peer sent all it will send: a partial body is an error (a partial head is simply dropped).
+    // The peer sent all it will send: a partial body is an error. A partial head is judged whole
+    // (parser.finish), so a malformed one gets the same 4xx however its bytes arrived; a merely
+    // unfinished one is dropped quietly.
     if (this.receiving !== null) this.protocolError(new HttpError(400, 'Bad Request: incomplete request body'));
+    else if (this.rd === Read.Head) {
+      try {
+        this.parser.finish();
+      } catch (err) {
+        if (err instanceof HttpError) this.protocolError(err);
+      }
+    }
     this.setRead(Read.Eof);
     if (this.wr === Write.Finished) this.stream.destroy();
     else this.writeReady(); // and closes once nothing is left to answer
