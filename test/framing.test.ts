@@ -55,6 +55,8 @@ test('keep-alive: the connection\'s wish, the handler\'s Connection: close, HTTP
   assert.equal(asked.keepAlive, false);
   assert.equal((headText(asked.head).match(/Connection/g) ?? []).length, 1, 'the handler\'s field is replaced, not doubled');
   assert.match(headText(frameResponse({ head: false, minorVersion: 0, keepAlive: true }, { body: 'x' }, DATE).head), /Connection: keep-alive\r\n/);
+  assert.equal(frameResponse(GET11, { headers: { Connection: 'Upgrade, close' }, body: 'x' }, DATE).keepAlive, false, 'close as one token of a list');
+  assert.equal(frameResponse(GET11, { headers: { Connection: 'closed' }, body: 'x' }, DATE).keepAlive, true, '"closed" is not "close"');
 });
 
 test('a frozen response: its head is encoded once and reused as the same bytes until the Date line changes', () => {

@@ -1,7 +1,7 @@
 // Response heads: status line, the caller's fields, and the fields sluice owns (Date,
 // Content-Length / Transfer-Encoding, Connection). Pure functions over strings; no I/O.
 import { STATUS_CODES } from 'node:http';
-import { TCHAR } from './grammar.js';
+import { TCHAR, trimOws } from './grammar.js';
 import type { ResponseHeaders } from './types.js';
 
 // ---- Date: formatted once per second, not once per response ---------------------------------
@@ -145,7 +145,8 @@ export function encodeFields(headers: ResponseHeaders | undefined): EncodedField
         case F_TRANSFER_ENCODING:
           continue; // sluice chooses the framing
         case F_CONNECTION:
-          if (String(value).toLowerCase().includes('close')) close = true;
+          // A token list (RFC 9110 §7.6.1): "close" as a whole token, not "closed" or "x-close".
+          if (String(value).split(',').some((t) => trimOws(t).toLowerCase() === 'close')) close = true;
           continue;
         case F_DATE:
           hasDate = true;

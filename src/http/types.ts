@@ -25,7 +25,7 @@ export interface SluiceRequest {
   readonly method: string;
   /** The request-target exactly as received. */
   readonly target: string;
-  /** Path part of the target, still percent-encoded ("/a%20b"); "*" for asterisk-form, the authority for CONNECT. */
+  /** Path part of the target, still percent-encoded ("/a%20b"); "*" for asterisk-form (CONNECT and authority-form are refused with 501/400). */
   readonly path: string;
   /** Query string without the "?" ("" when there is none). */
   readonly query: string;
