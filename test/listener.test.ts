@@ -84,6 +84,8 @@ test('close(): no new connections, queued ones are still yielded, then the strea
   await waitFor(() => listener.waiting === 1, 'one queued connection');
   listener.close();
   listener.close(); // idempotent
+  // (the listening socket closes at the end of this loop turn: what the kernel accepted meanwhile is served)
+  await waitFor(() => !listener.server.listening, 'the listening socket closed');
   assert.equal(await connectRefused(port), true, 'the port no longer accepts');
   const it = listener.incoming();
   const queued = await it.next();
@@ -110,6 +112,7 @@ test('for await over incoming(): a break closes the listener', async () => {
     s.destroy();
     break;
   }
+  await waitFor(() => !listener.server.listening, 'the listening socket closed');
   assert.equal(await connectRefused(port), true, 'closed by the break');
   c.close();
 });

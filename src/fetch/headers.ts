@@ -27,10 +27,10 @@ export class RequestHeaders {
       return all.length === 0 ? null : all.join(sep(lower));
     }
     // One pass over the parser's arrays, no allocation unless the field is repeated.
-    const names = fields.lowerNames, values = fields.values;
+    const values = fields.values;
     let found: string | null = null;
-    for (let i = 0; i < names.length; i++) {
-      if (names[i] === lower) found = found === null ? values[i]! : found + sep(lower) + values[i]!;
+    for (let i = 0; i < values.length; i++) {
+      if (fields.lowerName(i) === lower) found = found === null ? values[i]! : found + sep(lower) + values[i]!;
     }
     return found;
   }

@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import type { ServerHttp2Stream } from 'node:http2';
 import { HttpError } from '../http/errors.js';
+import { lowerQuery } from '../http/fields.js';
 import type { Headers, SluiceRequest } from '../http/types.js';
 
 /** Request fields in the order received, minus the pseudo-fields (`:method`, `:path`...). */
@@ -32,21 +33,24 @@ export class H2Headers implements Headers {
     return this.names.length;
   }
 
+  // Names arrive in lower case (HTTP/2 requires it); a lookup may use any case, as with HTTP/1.1.
   get(name: string): string | undefined {
-    const i = this.names.indexOf(name);
+    const q = lowerQuery(name);
+    const i = this.names.indexOf(q);
     if (i === -1) return undefined;
     // HTTP/2 may split Cookie into one field per crumb; rejoin them as HTTP/1.1 would send it.
-    return name === 'cookie' ? this.getAll('cookie').join('; ') : this.values[i];
+    return q === 'cookie' ? this.getAll('cookie').join('; ') : this.values[i];
   }
 
   getAll(name: string): string[] {
+    const q = lowerQuery(name);
     const out: string[] = [];
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] === name) out.push(this.values[i]);
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] === q) out.push(this.values[i]);
     return out;
   }
 
   has(name: string): boolean {
-    return this.names.includes(name);
+    return this.names.includes(lowerQuery(name));
   }
 
   *entries(): IterableIterator<[string, string]> {

@@ -76,7 +76,7 @@ export class FieldList implements Headers {
  * copied when it has an upper-case ASCII letter. Only ASCII letters are folded (field names are
  * tokens, so no other character can match; toLowerCase() would map e.g. U+212A KELVIN SIGN to "k").
  */
-function lowerQuery(name: string): string {
+export function lowerQuery(name: string): string {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c >= 0x41 && c <= 0x5a) return asciiLower(name);
