@@ -55,7 +55,7 @@ async function sendSequence(port: number): Promise<number[]> {
   sizes.push(bodyLength(await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: t/1\r\nConnection: close\r\n\r\n')));
   sizes.push(bodyLength(await raw(port, 'GET /nope HTTP/1.1\r\nHost: x\r\nReferer: http://r.example/p\r\nConnection: close\r\n\r\n')));
   sizes.push(bodyLength(await raw(port, ODD_REQUEST)));
-  sizes.push(bodyLength(await raw(port, 'NOT HTTP AT ALL\r\n\r\n')));
+  sizes.push(bodyLength(await raw(port, 'GET  / HTTP/1.1\r\n\r\n')));
   return sizes;
 }
 
