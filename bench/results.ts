@@ -69,6 +69,13 @@ export function summarize(rounds: Record<string, number>[]): Record<string, Spre
   return out;
 }
 
+/** A server's result once its rounds are in: the summary, and 'failed' when no round succeeded. */
+export function finish(r: ServerResult): ServerResult {
+  r.summary = summarize(r.rounds);
+  if (r.status === 'ok' && r.rounds.length === 0) r.status = 'failed';
+  return r;
+}
+
 /** The metric a scenario is ranked by, and whether higher is better. */
 export function headline(kind: ScenarioResult['kind']): { metric: string; label: string; higherIsBetter: boolean } {
   if (kind === 'memory') return { metric: 'heapKibPerConn', label: 'heap KiB per idle connection', higherIsBetter: false };

@@ -30,7 +30,7 @@ import {
 } from './common.js';
 import { pickLoadGenerator, type LoadGenerator, type LoadSpec } from './load.js';
 import { startNodeServer, startNginx, type RunningServer } from './servers.js';
-import { summarize, headline, type BenchResults, type ScenarioResult, type ServerResult } from './results.js';
+import { finish, headline, type BenchResults, type ScenarioResult, type ServerResult } from './results.js';
 import { terminalReport, writeDocs } from './report.js';
 import type { SleepClientResult } from './sleep-client.js';
 import { runPlaintextFamily, runTwoWorkerFamily, type ConcurrencyContext } from './scenarios/concurrency.js';
@@ -339,8 +339,7 @@ async function runRpsGroup(ctx: Ctx, group: RpsScenario[]): Promise<ScenarioResu
         }
       }
       for (const a of active) {
-        a.result.summary = summarize(a.result.rounds);
-        if (a.result.status === 'ok' && a.result.rounds.length === 0) a.result.status = 'failed';
+        finish(a.result);
         const errs = a.result.rounds.reduce((x, r) => x + (r.errors ?? 0), 0);
         const bad = a.result.rounds.reduce((x, r) => x + (r.non2xx ?? 0), 0);
         if (errs) a.result.notes.push(`${errs} socket errors/time-outs under load`);
@@ -445,11 +444,7 @@ async function runSleepScenario(ctx: Ctx): Promise<ScenarioResult> {
       }
     }
   }
-  for (const r of results.values()) {
-    r.summary = summarize(r.rounds);
-    if (r.status === 'ok' && r.rounds.length === 0) r.status = 'failed';
-    res.servers.push(r);
-  }
+  for (const r of results.values()) res.servers.push(finish(r));
   ratios(res);
   return res;
 }

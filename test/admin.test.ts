@@ -3,8 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { adminUrl } from './helpers/admin.js';
-import { startCli } from './helpers/cli.js';
+import { adminUrl, startCli } from './helpers/cli.js';
 
 
 const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(5_000) });

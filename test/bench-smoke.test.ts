@@ -6,11 +6,10 @@
 // machine section names the Node it ran on. Never a speed threshold: the machine may be loaded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { distDir } from './helpers/cli.js';
+import { runHarness } from './helpers/bench.js';
 import type { BenchResults, ServerResult } from '../bench/results.js';
 
 const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
@@ -36,22 +35,7 @@ function checkServer(r: ServerResult, output: string): void {
 test('npm run bench -- --smoke writes a well-formed result for sluice and node:http', { timeout: 30_000 }, async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-smoke-test-'));
   // Its own process group: if the harness hangs, one kill takes it and every server it started.
-  const proc = spawn(process.execPath, [path.join(distDir, 'bench', 'run.js'), '--smoke', '--out', out], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const killGroup = (sig: NodeJS.Signals) => { try { process.kill(-proc.pid!, sig); } catch { /* gone */ } };
-  const onExit = () => killGroup('SIGKILL');
-  process.on('exit', onExit);
-  let output = '';
-  proc.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  proc.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-  const code = await new Promise<number | null>((resolve) => {
-    // SIGTERM lets the harness stop its servers; SIGKILL to the whole group if it does not.
-    const soft = setTimeout(() => killGroup('SIGTERM'), 25_000);
-    const hard = setTimeout(() => killGroup('SIGKILL'), 27_000);
-    proc.on('exit', (c) => { clearTimeout(soft); clearTimeout(hard); resolve(c); });
-  });
+  const { code, output } = await runHarness(['--smoke', '--out', out], 25_000);
   try {
     assert.equal(code, 0, `harness failed:\n${output}`);
     const results = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8')) as BenchResults;
@@ -64,10 +48,7 @@ test('npm run bench -- --smoke writes a well-formed result for sluice and node:h
     assert.deepEqual(sc.servers.map((s) => s.server).sort(), ['node:http', 'sluice']);
     for (const r of sc.servers) checkServer(r, output);
     assert.ok(sc.ratios['sluice/node:http']! > 0, 'the ratio of the two medians');
-    // Nothing of the run left behind in the group.
-    killGroup('SIGKILL');
   } finally {
-    process.off('exit', onExit);
     fs.rmSync(out, { recursive: true, force: true });
   }
 });

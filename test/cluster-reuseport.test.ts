@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startCli } from './helpers/cli.js';
-import { load, until } from './helpers/traffic.js';
+import { until } from './helpers/traffic.js';
+import { startLoad } from './helpers/load.js';
 import { nodeHasReusePort } from '../src/cluster/listen-mode.js';
 
 const hasReusePort = nodeHasReusePort();
@@ -29,7 +30,7 @@ test(`the listen mode follows this Node (${process.version}): ${hasReusePort ? '
 
 test('SIGHUP under a new connection per request: zero failed requests, the sockets survive', { timeout: 30_000, skip: !hasReusePort && 'this Node has no reusePort' }, async () => {
   const app = await startCli(['--workers', '2']);
-  const traffic = load(app.port, { fresh: 8, keepAlive: 0, path: '/work?ms=1' });
+  const traffic = startLoad({ port: app.port, fresh: 8, concurrency: 0, path: '/work?ms=1' });
   try {
     await until(() => traffic.pids().size >= 2, 5000, 'both workers to answer');
     for (let round = 1; round <= 2; round++) {
@@ -48,7 +49,7 @@ test('SIGHUP under a new connection per request: zero failed requests, the socke
 
 test('a worker killed under reusePort is replaced on the same socket; the port keeps answering', { timeout: 20_000, skip: !hasReusePort && 'this Node has no reusePort' }, async () => {
   const app = await startCli(['--workers', '2']);
-  const traffic = load(app.port, { fresh: 4, keepAlive: 0, path: '/work?ms=1' });
+  const traffic = startLoad({ port: app.port, fresh: 4, concurrency: 0, path: '/work?ms=1' });
   try {
     await until(() => traffic.pids().size >= 2, 5000, 'both workers to answer');
     const victim = [...traffic.pids()][0]!;

@@ -8,7 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { spawn as spawnProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCli, runCli, cliPath, type Running } from './helpers/cli.js';
-import { get, load, until, type Outcome } from './helpers/traffic.js';
+import { get, until } from './helpers/traffic.js';
+import { startLoad, type Outcome } from './helpers/load.js';
 
 const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch { return false; }
@@ -92,7 +93,7 @@ test('requests are served by more than one worker process; one start-up line', {
 
 test('a worker killed with SIGKILL under load is replaced and the service recovers', { timeout: 20_000 }, async () => {
   const app = await startCli(['--workers', '2']);
-  const traffic = load(app.port, { fresh: 2, keepAlive: 2, path: '/work?ms=2' });
+  const traffic = startLoad({ port: app.port, fresh: 2, concurrency: 2, path: '/work?ms=2' });
   try {
     await until(() => traffic.pids().size >= 2, 5000, 'both workers to answer');
     const before = traffic.pids();
@@ -141,7 +142,7 @@ test('a worker that keeps dying is restarted with backoff while the others keep 
 
 test('SIGHUP: rolling restart under load with zero failed requests', { timeout: 25_000 }, async () => {
   const app = await startCli(['--workers', '2']);
-  const traffic = load(app.port, { fresh: 3, keepAlive: 3, path: '/work?ms=2' });
+  const traffic = startLoad({ port: app.port, fresh: 3, concurrency: 3, path: '/work?ms=2' });
   try {
     await until(() => traffic.pids().size >= 2, 5000, 'both workers to answer');
     const before = traffic.pids();

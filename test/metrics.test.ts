@@ -5,8 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { adminUrl } from './helpers/admin.js';
-import { startCli } from './helpers/cli.js';
+import { adminUrl, startCli } from './helpers/cli.js';
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 interface Family { type: string; help: string; samples: Sample[] }

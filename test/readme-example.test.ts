@@ -9,13 +9,13 @@
 // registry and the example's server are closed at the end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from './helpers/cli.js';
+import { repoRoot, startScript, type Running } from './helpers/cli.js';
 
 function sh(cmd: string, cwd: string, env: NodeJS.ProcessEnv, ms = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -88,7 +88,7 @@ test('the README library example builds and runs in a fresh project, as the READ
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-readme-'));
   const proj = path.join(tmp, 'my-app');
   fs.mkdirSync(proj);
-  let server: ReturnType<typeof spawn> | null = null;
+  let server: Running | null = null;
   let registry: { close(): void } | null = null;
   try {
     const packed = await sh(`npm pack --ignore-scripts --pack-destination ${JSON.stringify(tmp)}`, repoRoot, {});
@@ -136,18 +136,8 @@ test('the README library example builds and runs in a fresh project, as the READ
     assert.equal(pkg.type, 'module');
     assert.ok(fs.existsSync(path.join(proj, 'dist', 'app.js')), 'npx tsc wrote dist/app.js');
 
-    server = spawn(process.execPath, ['dist/app.js'], { cwd: proj, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`no start-up line: ${out}`)), 15_000);
-      server!.stdout!.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/\S+?)\/?\s/.exec(out);
-        if (m) { clearTimeout(t); resolve(m[1]!); }
-      });
-      server!.stderr!.on('data', (d) => (out += d));
-      server!.on('exit', (code) => { clearTimeout(t); reject(new Error(`exited ${code}: ${out}`)); });
-    });
+    server = await startScript(path.join(proj, 'dist', 'app.js'), [], { cwd: proj, env: { PORT: '0' }, timeoutMs: 15_000 });
+    const url = server.url;
     const get = (p: string, init: RequestInit = {}) => fetch(url + p, { ...init, signal: AbortSignal.timeout(5000) });
     assert.equal(await (await get('/')).text(), 'hello\n');
     assert.equal(await (await get('/users/7')).text(), 'user 7\n');
@@ -156,7 +146,7 @@ test('the README library example builds and runs in a fresh project, as the READ
     assert.equal(await up.text(), 'got 4 bytes\n');
     assert.equal((await get('/upload', { method: 'POST', body: '' })).status, 400);
   } finally {
-    server?.kill('SIGKILL');
+    server?.signal('SIGKILL');
     registry?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -8,9 +8,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { adminUrl } from './helpers/admin.js';
-import { repoRoot, startCli } from './helpers/cli.js';
-import { launchChromium } from './helpers/chromium.js';
+import { adminUrl, repoRoot, startCli } from './helpers/cli.js';
+import { launchChromium } from './helpers/browser.js';
 
 
 test('/status, its script and uPlot come from the admin port itself; /status.json has the numbers', { timeout: 30_000 }, async () => {
@@ -79,8 +78,8 @@ test('in Chromium: the page loads without console errors, its charts draw and fo
     await delay(2500);
     const later = await read();
     assert.notDeepEqual(later.painted, busy.painted, 'the charts are redrawn as new seconds come in');
-    // SLUICE_SCREENSHOT=1 refreshes docs/screenshots/status.png (the page under load).
-    if (process.env.SLUICE_SCREENSHOT) {
+    // SLUICE_SCREENSHOTS=1 refreshes docs/screenshots/status.png (the page under load).
+    if (process.env.SLUICE_SCREENSHOTS === '1') {
       // A few more seconds of history, with some 404s in the mix, for the picture.
       await promisify(execFile)('wrk', ['-t1', '-c2', '-d6s', `${srv.url}/nope`], { timeout: 30_000 });
       mkdirSync(path.join(repoRoot, 'docs', 'screenshots'), { recursive: true });

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { benchDistDir } from '../common.js';
 import type { LoadGenerator } from '../load.js';
 import { startNodeServer, startNginxWith, type RunningServer } from '../servers.js';
-import { summarize, type ScenarioResult, type ServerResult } from '../results.js';
+import { finish, type ScenarioResult, type ServerResult } from '../results.js';
 import { writeNginxAppConfig } from '../apps/nginx-conf.js';
 
 export interface ConcurrencyContext {
@@ -131,10 +131,7 @@ async function measure(
           await new Promise((res) => setTimeout(res, 300));
         }
       }
-      for (const r of results.values()) {
-        r.summary = summarize(r.rounds);
-        if (r.status === 'ok' && r.rounds.length === 0) r.status = 'failed';
-      }
+      for (const r of results.values()) finish(r);
       const med = (name: string) => results.get(name)?.summary.rps?.median;
       const nginx = med('nginx') ?? med('nginx (2 workers)');
       for (const name of results.keys()) {

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { descendants, repoRoot } from '../common.js';
 import type { LoadGenerator, LoadSpec } from '../load.js';
-import { summarize, type ScenarioResult, type ServerResult } from '../results.js';
+import { finish, type ScenarioResult, type ServerResult } from '../results.js';
 import { startNodeServer, type RunningServer } from '../servers.js';
 
 export interface FetchAppsOptions {
@@ -159,8 +159,7 @@ export async function runFetchApps(o: FetchAppsOptions): Promise<ScenarioResult[
   }
   for (const res of results) {
     for (const s of res.servers) {
-      s.summary = summarize(s.rounds);
-      if (s.status === 'ok' && s.rounds.length === 0) s.status = 'failed';
+      finish(s);
       const c = s.summary.cpuUsPerReq;
       if (c) s.notes.push(`server CPU per request ${fmt(c.median)} µs (${fmt(c.min)}–${fmt(c.max)})`);
     }

@@ -23,7 +23,7 @@ import vm from 'node:vm';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pinned, sleep, spawnTracked, stopProcess, defaultSiteDir } from '../common.js';
 import { startNodeServer, type RunningServer } from '../servers.js';
-import { summarize, type ScenarioResult, type ServerResult } from '../results.js';
+import { finish, type ScenarioResult, type ServerResult } from '../results.js';
 
 export const IDLE_MEMORY_ID = '10';
 const selfPath = fileURLToPath(import.meta.url);
@@ -79,11 +79,7 @@ export async function runIdleMemoryScenario(o: IdleMemoryOptions): Promise<Scena
       }
     }
   }
-  for (const r of results.values()) {
-    r.summary = summarize(r.rounds);
-    if (r.status === 'ok' && r.rounds.length === 0) r.status = 'failed';
-    res.servers.push(r);
-  }
+  for (const r of results.values()) res.servers.push(finish(r));
   const kb = (name: string) => results.get(name)?.summary.heapKibPerConn?.median;
   const s = kb('sluice'), b = kb('node:http');
   if (s !== undefined && b !== undefined && b > 0) res.ratios['sluice/node:http'] = s / b;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { freePort, makeTempDir, pinned, removeTempDir, runToEnd, spawnTracked, stopProcess, waitForPort, which } from '../common.js';
 import type { LoadGenerator } from '../load.js';
 import { writeNginxConfig } from '../nginx.js';
-import { summarize, type ScenarioResult, type ServerResult } from '../results.js';
+import { finish, type ScenarioResult, type ServerResult } from '../results.js';
 
 export const HTTPS_ID = '12';
 export const HTTP2_ID = '13';
@@ -134,8 +134,7 @@ async function measure(ctx: TlsBenchContext, sc: ScenarioResult, rows: Row[], ru
     }
   }
   for (const result of results.values()) {
-    result.summary = summarize(result.rounds);
-    if (result.status === 'ok' && result.rounds.length === 0) result.status = 'failed';
+    finish(result);
     const errs = result.rounds.reduce((x, r) => x + (r.errors ?? 0), 0);
     if (errs) result.notes.push(`${errs} socket errors/time-outs under load`);
   }

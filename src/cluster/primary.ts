@@ -1,11 +1,11 @@
-// The primary process of `--workers N` (issue 3): it forks N copies of the CLI (cluster.fork()
+// The primary process of `--workers N`: it forks N copies of the CLI (cluster.fork()
 // re-runs process.argv[1] with the same arguments), serves no requests itself, and supervises:
 //
 //   - start-up: waits until every worker listens, then prints ONE line,
 //     `sluice listening on http://HOST:PORT/ (N workers[, reusePort])`. A worker that exits before it listens
 //     (port in use, bad root...) fails the start-up: the others are stopped and runPrimary rejects.
 //   - a worker that dies is replaced at once. One that keeps dying (it dies again less than
-//     STABLE_MS = 10 s after it started listening, or before listening) is restarted with
+//     STABLE_MS = 10 s after it started listening, or before listening; backoff.ts) is restarted with
 //     exponential backoff: 0.5 s after its 2nd death in a row, then 1 s, 2 s, 4 s... up to 30 s,
 //     each time with a log line naming the worker, the count and the delay. The other workers
 //     keep answering meanwhile. A SIGHUP starts a backed-off slot at once (new code may fix it).
@@ -14,10 +14,10 @@
 //     SIGKILLs any worker still alive DRAIN_GRACE_MS after the deadline, then exits 0. A second
 //     SIGTERM/SIGINT kills the workers at once. Workers ignore SIGINT, so a terminal's Ctrl-C, which
 //     reaches the whole process group, is orchestrated here rather than killing them mid-request.
-//   - SIGHUP: rolling restart. One worker at a time, a new worker is forked and must be listening
-//     before the old one is told to drain, so the port is never left without a ready worker and no
-//     request fails. (Deploy new code, then SIGHUP: the new workers load it.) If a new worker does
-//     not come up, the rolling restart stops and the remaining old workers keep serving.
+//   - SIGHUP: rolling restart (rolling-restart.ts). One worker at a time, a new worker is forked and
+//     must be listening before the old one is told to drain, so the port is never left without a
+//     ready worker and no request fails. (Deploy new code, then SIGHUP: the new workers load it.) If
+//     a new worker does not come up, the rolling restart stops and the remaining old workers keep serving.
 //
 // Limits with several workers: --concurrency and --queue are per worker process. Each worker
 // serves up to --concurrency connections at once and keeps up to --queue accepted connections
@@ -49,6 +49,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Lifecycle } from '../server/lifecycle.js';
 import { closeOrphanedHandoffs } from './handoff-patch.js';
+import { rollingRestarter } from './rolling-restart.js';
+import { STABLE_MS, backoffDelay, describeExit, formatSeconds, ordinal } from './backoff.js';
 import { ENV_INHERIT, ENV_REUSEPORT_PORT, reusePortAvailable, type ListenMode } from './listen-mode.js';
 import {
   isListeningMessage, isSocketHandle, isWantListenerMessage,
@@ -107,8 +109,7 @@ export class StartupError extends Error {
   }
 }
 
-/** A worker that lived at least this long after listening did not "keep dying". */
-export const STABLE_MS = 10_000;
+export { STABLE_MS } from './backoff.js';
 /** Extra time after the drain deadline before the primary SIGKILLs a worker. */
 export const DRAIN_GRACE_MS = 3_000;
 
@@ -166,8 +167,6 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
   const slots: Slot[] = Array.from({ length: n }, (_, index) => ({ index, worker: null, listeningAt: 0, failures: 0, timer: null, listener: null }));
   let started = false;
   let shuttingDown = false;
-  let restarting = false;
-  let restartAgain = false;
 
   /** Forks a worker for `slot` (it takes the slot over only when adopted). */
   function fork(slot: Slot): Worker {
@@ -281,7 +280,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
       replace(slot, w.process.pid);
       return;
     }
-    const delay = Math.min(backoffInitialMs * 2 ** (slot.failures - 2), backoffMaxMs);
+    const delay = backoffDelay(slot.failures, backoffInitialMs, backoffMaxMs);
     log(`sluice: worker ${w.process.pid} ${how}, the ${ordinal(slot.failures)} crash in a row of worker slot ${slot.index + 1} ` +
         `(each within ${STABLE_MS / 1000} s of starting); restarting it in ${formatSeconds(delay)}`);
     slot.timer = setTimeout(() => { slot.timer = null; replace(slot, w.process.pid); }, delay);
@@ -297,45 +296,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     });
   }
 
-  async function rollingRestart(): Promise<void> {
-    if (shuttingDown) return;
-    if (!started) {
-      log('sluice: SIGHUP during start-up ignored');
-      return;
-    }
-    if (restarting) {
-      restartAgain = true;
-      log('sluice: SIGHUP during a rolling restart: another one will follow it');
-      return;
-    }
-    restarting = true;
-    try {
-      do {
-        restartAgain = false;
-        log(`sluice: SIGHUP: rolling restart of ${n} workers`);
-        let replaced = 0;
-        for (const slot of slots) {
-          if (shuttingDown) return;
-          const fresh = fork(slot);
-          const r = await whenListening(fresh);
-          if (shuttingDown) return; // shutdown drains `fresh` too
-          if ('failed' in r) {
-            log(`sluice: rolling restart stopped: new worker ${fresh.process.pid} ${r.failed}; ` +
-                `${n - replaced} old worker${n - replaced === 1 ? '' : 's'} keep serving`);
-            restartAgain = false;
-            return;
-          }
-          const old = adopt(slot, fresh);
-          slot.failures = 0;
-          if (old) await retire(old, deadlineMs);
-          replaced++;
-        }
-        log(`sluice: rolling restart done (${n} new workers)`);
-      } while (restartAgain && !shuttingDown);
-    } finally {
-      restarting = false;
-    }
-  }
+  const rollingRestart = rollingRestarter({
+    slots, log, deadlineMs,
+    started: () => started,
+    shuttingDown: () => shuttingDown,
+    fork, whenListening, retire,
+    adopt: (slot, w) => { const old = adopt(slot, w); slot.failures = 0; return old; },
+  });
 
   let forceRequested = false;
   let skipDelay: (() => void) | null = null;
@@ -441,18 +408,4 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
 function envPolicy(): 'rr' | 'none' | undefined {
   const v = process.env.NODE_CLUSTER_SCHED_POLICY;
   return v === 'rr' || v === 'none' ? v : undefined;
-}
-
-function describeExit(code: number | null, signal: string | null): string {
-  if (signal) return `was killed by ${signal}`;
-  return `exited with code ${code}`;
-}
-
-function formatSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
-}
-
-function ordinal(k: number): string {
-  const s = k % 100 >= 11 && k % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[k % 10] ?? 'th';
-  return `${k}${s}`;
 }

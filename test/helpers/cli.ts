@@ -14,36 +14,63 @@ export interface Running {
   port: number;
   /** Everything the process printed so far (stdout + stderr). */
   output(): string;
+  /** Resolves when the output matches `re` (deadline `ms`). */
+  waitFor(re: RegExp, ms?: number): Promise<void>;
+  signal(sig: NodeJS.Signals): void;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). */
   stop(graceMs?: number): Promise<number | null>;
   /** Resolves with the exit code when the process exits. */
   exited: Promise<number | null>;
 }
 
+export interface StartOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** The start-up line: group 1 the host, group 2 the port. Default: the first http://HOST:PORT. */
+  startLine?: RegExp;
+  /** The scheme of `url`. Default 'http'. */
+  scheme?: 'http' | 'https';
+}
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
 
-/** Runs `node <script> ...args` and resolves once it prints `http://HOST:PORT`. Fails after `timeoutMs`. */
-export function startScript(script: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
+/** Runs `node <script> ...args` and resolves once it prints its start-up line. Fails after `timeoutMs`. */
+export function startScript(script: string, args: string[], opts: StartOptions = {}): Promise<Running> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  const startLine = opts.startLine ?? /http:\/\/([\d.]+|\[[^\]]+\]|localhost):(\d+)/;
   const proc = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(proc);
   let out = '';
+  const listeners = new Set<() => void>();
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { live.delete(proc); resolve(code); }));
+  const waitFor = (re: RegExp, ms = 10_000) => new Promise<void>((resolve, reject) => {
+    const check = () => { if (re.test(out)) { clearTimeout(t); listeners.delete(check); resolve(); } };
+    const t = setTimeout(() => { listeners.delete(check); reject(new Error(`no ${re} within ${ms} ms:\n${out}`)); }, ms);
+    listeners.add(check);
+    check();
+  });
+  const heard = (d: Buffer) => { out += d.toString(); for (const l of listeners) l(); };
   return new Promise<Running>((resolve, reject) => {
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`no start-up line within ${timeoutMs} ms:\n${out}`)); }, timeoutMs);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /http:\/\/([\d.]+|\[[^\]]+\]|localhost):(\d+)/.exec(out);
-      if (m && timer) {
+    let started = false;
+    proc.stdout!.on('data', (d: Buffer) => {
+      heard(d);
+      const m = startLine.exec(out);
+      if (m && !started) {
+        started = true;
         clearTimeout(timer);
         const port = Number(m[2]);
         resolve({
-          proc, port, url: `http://${m[1]}:${port}`, exited,
+          proc, port, url: `${opts.scheme ?? 'http'}://${m[1]}:${port}`, exited,
           output: () => out,
+          waitFor,
+          signal: (sig) => proc.kill(sig),
           stop: (graceMs = 5000) => {
             if (proc.exitCode !== null || proc.signalCode !== null) return exited;
             proc.kill('SIGTERM');
@@ -52,15 +79,14 @@ export function startScript(script: string, args: string[], opts: { timeoutMs?: 
           },
         });
       }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    });
+    proc.stderr!.on('data', heard);
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code} before start-up:\n${out}`)); });
   });
 }
 
 /** Runs the sluice CLI on a free port (`--port 0`) unless the args name one. */
-export function startCli(args: string[] = [], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
+export function startCli(args: string[] = [], opts: StartOptions = {}): Promise<Running> {
   const withPort = args.includes('--port') ? args : [...args, '--port', '0'];
   return startScript(cliPath, withPort, opts);
 }

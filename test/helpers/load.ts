@@ -1,6 +1,9 @@
-// A steady load through a proxy: N loops, each sending GETs back to back over a keep-alive
-// agent, counting what failed (an error, a timeout, or a status other than 200).
+// A steady load: loops sending GETs back to back, on kept-alive connections or a new connection per
+// request, counting what failed (an error, a timeout, a status other than 200, a body `expect`
+// refuses) and recording each outcome with the worker that answered (its X-Worker header), so a
+// test can ask which workers served and what failed when.
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadResult {
   ok: number;
@@ -9,9 +12,16 @@ export interface LoadResult {
   errors: string[];
 }
 
+export interface Outcome { at: number; ok: boolean; pid: number; error?: string }
+
 export interface Load {
   /** Counts so far. */
   readonly result: LoadResult;
+  /** Every request so far, in the order they ended (`at`: performance.now()). */
+  readonly outcomes: Outcome[];
+  /** The X-Worker pids of the successful answers. */
+  pids(): Set<number>;
+  failures(): Outcome[];
   /** Stops after the requests in flight; resolves with the totals. */
   stop(): Promise<LoadResult>;
 }
@@ -19,46 +29,65 @@ export interface Load {
 export interface LoadOptions {
   port: number;
   path?: string;
-  /** Loops sending at once. Default 8. */
+  /** Loops on kept-alive connections (new connections if `keepAlive` is false). Default 8. */
   concurrency?: number;
+  /** Loops with a new connection per request, besides those. Default 0. */
+  fresh?: number;
   localAddress?: string;
   timeoutMs?: number;
-  /** Default true; false opens a new connection per request. */
+  /** Default true; false opens a new connection per request in every loop. */
   keepAlive?: boolean;
   /** Checks each 200 response's body: a message makes it a failure. */
   expect?: (body: string) => string | null;
 }
 
 export function startLoad(opts: LoadOptions): Load {
-  const agent = new http.Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: opts.concurrency ?? 8 });
+  const concurrency = opts.concurrency ?? 8;
+  const agent = new http.Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: Math.max(1, concurrency) });
   const expect = opts.expect;
+  const timeoutMs = opts.timeoutMs ?? 5000;
   const result: LoadResult = { ok: 0, failed: 0, errors: [] };
+  const outcomes: Outcome[] = [];
   let running = true;
-  const fail = (why: string) => {
+  const record = (pid: number, error?: string) => {
+    outcomes.push({ at: performance.now(), ok: error === undefined, pid, error });
+    if (error === undefined) { result.ok++; return; }
     result.failed++;
-    if (result.errors.length < 10) result.errors.push(why);
+    if (result.errors.length < 10) result.errors.push(error);
   };
-  const once = () => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port: opts.port, path: opts.path ?? '/', agent, localAddress: opts.localAddress, timeout: opts.timeoutMs ?? 5000 }, (res) => {
+  const once = (a: http.Agent | false) => new Promise<boolean>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port: opts.port, path: opts.path ?? '/', agent: a, localAddress: opts.localAddress, timeout: timeoutMs }, (res) => {
       let body = '';
       if (expect) { res.setEncoding('utf8'); res.on('data', (d: string) => (body += d)); } else res.resume();
       res.on('end', () => {
+        const pid = Number(res.headers['x-worker'] ?? 0);
         const wrong = res.statusCode === 200 && expect ? expect(body) : null;
-        if (res.statusCode !== 200) fail(`status ${res.statusCode}`);
-        else if (wrong !== null) fail(wrong);
-        else result.ok++;
-        resolve();
+        if (res.statusCode !== 200) record(pid, `status ${res.statusCode}`);
+        else if (wrong !== null) record(pid, wrong);
+        else record(pid);
+        resolve(true);
       });
-      res.on('error', (e) => { fail(`response: ${e.message}`); resolve(); });
+      res.on('error', (e) => { record(0, `response: ${e.message}`); resolve(false); });
     });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e) => { fail(`request: ${e.message}`); resolve(); });
+    req.on('timeout', () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      record(0, `request: ${e.code ?? e.message}${req.reusedSocket ? ' (reused keep-alive socket)' : ''}`);
+      resolve(false);
+    });
   });
-  const loops = Array.from({ length: opts.concurrency ?? 8 }, async () => {
-    while (running) await once();
-  });
+  const loop = async (a: http.Agent | false) => {
+    // A short pause after an error, so a refused port is not hammered in a tight loop.
+    while (running) if (!(await once(a))) await sleep(5);
+  };
+  const loops = [
+    ...Array.from({ length: concurrency }, () => loop(agent)),
+    ...Array.from({ length: opts.fresh ?? 0 }, () => loop(false)),
+  ];
   return {
     result,
+    outcomes,
+    pids: () => new Set(outcomes.filter((o) => o.ok).map((o) => o.pid)),
+    failures: () => outcomes.filter((o) => !o.ok),
     async stop() {
       running = false;
       await Promise.all(loops);

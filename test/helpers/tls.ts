@@ -1,13 +1,13 @@
 // TLS test tools: throw-away EC certificates made with openssl, the CLI started over HTTPS (its
 // start-up line says https://), and small HTTP/2 and HTTPS/1.1 clients that trust a given CA.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { serve, type Handler, type Server, type ServeOptions } from '../../src/index.js';
-import { cliPath } from './cli.js';
+import { startCli } from './cli.js';
 
 /** A self-signed P-256 certificate for `names` (DNS names or IPs), valid one day; files in `dir`. */
 export function makeCert(dir: string, base: string, names: string[]): { certFile: string; keyFile: string; cert: Buffer; key: Buffer } {
@@ -32,40 +32,10 @@ export interface RunningTls {
   stop(): Promise<number | null>;
 }
 
-const live = new Set<ReturnType<typeof spawn>>();
-process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
-
 /** Runs the CLI with TLS flags on a free port and resolves once it prints its https:// start-up line. */
-export function startTlsCli(args: string[], timeoutMs = 15_000): Promise<RunningTls> {
-  const proc = spawn(process.execPath, [cliPath, ...(args.includes('--port') ? args : [...args, '--port', '0'])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  let out = '';
-  const listeners = new Set<() => void>();
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { live.delete(proc); resolve(code); }));
-  const onData = (d: Buffer) => { out += d.toString(); for (const l of listeners) l(); };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const waitFor = (re: RegExp, ms = 10_000) => new Promise<void>((resolve, reject) => {
-    const check = () => { if (re.test(out)) { clearTimeout(t); listeners.delete(check); resolve(); } };
-    const t = setTimeout(() => { listeners.delete(check); reject(new Error(`no ${re} within ${ms} ms:\n${out}`)); }, ms);
-    listeners.add(check);
-    check();
-  });
-  return new Promise((resolve, reject) => {
-    proc.on('exit', (code) => reject(new Error(`exited with ${code} before start-up:\n${out}`)));
-    waitFor(/listening on https:\/\/127\.0\.0\.1:(\d+)/, timeoutMs).then(() => {
-      const port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
-      resolve({
-        port, url: `https://127.0.0.1:${port}`, output: () => out, waitFor,
-        signal: (sig) => proc.kill(sig),
-        stop: () => {
-          if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-          const k = setTimeout(() => proc.kill('SIGKILL'), 8000);
-          return exited.finally(() => clearTimeout(k));
-        },
-      });
-    }, (err) => { proc.kill('SIGKILL'); reject(err); });
-  });
+export async function startTlsCli(args: string[], timeoutMs = 15_000): Promise<RunningTls> {
+  const run = await startCli(args, { timeoutMs, scheme: 'https', startLine: /listening on https:\/\/(127\.0\.0\.1):(\d+)/ });
+  return { ...run, stop: () => run.stop(8000) };
 }
 
 export interface Reply {

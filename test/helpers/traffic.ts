@@ -1,5 +1,5 @@
-// Traffic for cluster tests: requests that record which worker answered (X-Worker), loops of them
-// on new or kept-alive connections, and polling with a deadline.
+// Traffic for cluster tests: a request that records which worker answered (X-Worker), and polling
+// with a deadline. (Loads of such requests: startLoad in load.ts.)
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,41 +18,6 @@ export function get(port: number, path: string, agent: http.Agent | false, timeo
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { reused: req.reusedSocket })));
   });
-}
-
-export interface Outcome { at: number; ok: boolean; pid: number; error?: string }
-
-/** Keeps `fresh` loops on new connections and `keepAlive` loops on a keep-alive agent busy until stop(). */
-export function load(port: number, opts: { fresh: number; keepAlive: number; path: string }) {
-  const outcomes: Outcome[] = [];
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, opts.keepAlive) });
-  let stopped = false;
-  const loop = async (a: http.Agent | false) => {
-    while (!stopped) {
-      try {
-        const r = await get(port, opts.path, a);
-        outcomes.push({ at: performance.now(), ok: r.status === 200, pid: r.pid, error: r.status === 200 ? undefined : `status ${r.status}` });
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException & { reused?: boolean };
-        outcomes.push({ at: performance.now(), ok: false, pid: 0, error: `${e.code ?? e.message}${e.reused ? ' (reused keep-alive socket)' : ''}` });
-        await sleep(5);
-      }
-    }
-  };
-  const loops = [
-    ...Array.from({ length: opts.fresh }, () => loop(false)),
-    ...Array.from({ length: opts.keepAlive }, () => loop(agent)),
-  ];
-  return {
-    outcomes,
-    pids: () => new Set(outcomes.filter((o) => o.ok).map((o) => o.pid)),
-    failures: () => outcomes.filter((o) => !o.ok),
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
 }
 
 /** Resolves when `pred()` holds, polling; rejects after `timeoutMs` with `what`. */
