@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   }
   if (isSupervisor) {
     const names = tlsCli === null ? [] : await shareWithWorkers(tlsCli).catch(badTls);
-    const listeningNote = tlsCli === null ? undefined : describeTls(tlsCli, names, config.serve.http2 !== false);
+    const listeningNote = tlsCli === null ? undefined : describeTls(tlsCli, names, config.serve.http2 !== false) + redirectNote(tlsCli.redirectHttpPort);
     try {
       // The default port is taken: choose another before forking, so every worker gets the same one.
       let env: Record<string, string> | undefined;
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         scheme: tlsCli ? 'https' : 'http', listeningNote,
         onWorkerDied: aggregator ? (pid, how) => aggregator!.recordRestart(pid, how) : undefined,
       });
-      if (at !== undefined) for (const line of lanLines(host, at.port)) console.log(line);
+      if (at !== undefined) for (const line of lanLines(host, at.port, tlsCli ? 'https' : 'http')) console.log(line);
       adminLine();
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
@@ -193,15 +193,19 @@ async function main(): Promise<void> {
   // Only now say so: a supervisor that signals as soon as it reads the line must find the
   // handlers in place (before them, SIGTERM's default action kills the process mid-request).
   if (tlsCli !== null) {
-    const redirectNote = redirect ? `; ${redirect.url} redirects to it` : '';
-    console.log(`sluice listening on ${server.url} (${describeTls(tlsCli, server.tls!.names, config.serve.http2 !== false)}${redirectNote})`);
+    console.log(`sluice listening on ${server.url} (${describeTls(tlsCli, server.tls!.names, config.serve.http2 !== false)}${redirectNote(redirect?.port)})`);
     reloadOnSighup(server, (line) => console.log(line));
   } else {
     console.log(`sluice listening on ${server.url}`);
   }
-  for (const line of lanLines(server.host, server.port)) console.log(line);
+  for (const line of lanLines(server.host, server.port, tlsCli ? 'https' : 'http')) console.log(line);
   adminLine();
   lifecycle.to('serving');
+}
+
+/** The --redirect-http part of the start-up line; a port, not a URL, since the host may be a wildcard. */
+function redirectNote(port: number | undefined): string {
+  return port === undefined ? '' : `; plain HTTP on port ${port} redirects here`;
 }
 
 await main();
