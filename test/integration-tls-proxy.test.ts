@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fromFetch, type Handler, type Server } from '../src/index.js';
 import { proxyV2 } from './helpers/proxy-header.js';
 import { h2get, serveTls, tempCert } from './helpers/tls.js';
@@ -153,5 +154,24 @@ describe('a fetch app over HTTP/2', () => {
     const res = await h2get(`https://127.0.0.1:${server.port}`, cert.local.cert, { ':path': '/a/b?c=1', ':authority': `localhost:${server.port}` });
     assert.equal(res.status, 200);
     assert.deepEqual(JSON.parse(res.body.toString()), { url: `https://localhost:${server.port}/a/b?c=1`, method: 'GET' });
+  });
+});
+
+describe('shutdown with a handshake under way after the preamble', () => {
+  test('the shutdown deadline cuts it, not the (longer) handshake timeout', async () => {
+    const { server } = await serveTls(whoami, cert.local, { proxyProtocol: true, tls: { pairs: { cert: cert.local.cert, key: cert.local.key }, handshakeTimeoutMs: 30_000 } });
+    const raw = net.connect(server.port, '127.0.0.1');
+    raw.on('error', () => {});
+    raw.resume();
+    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    await new Promise<void>((resolve) => raw.once('connect', () => raw.write(proxyV2(SOURCE), () => resolve())));
+    await delay(200); // the preamble is read and the handshake waits for a ClientHello
+    const started = Date.now();
+    const deadline = setTimeout(() => raw.destroy(), 10_000);
+    await server.close(300);
+    await closed;
+    clearTimeout(deadline);
+    const took = Date.now() - started;
+    assert.ok(took < 5000, `close took ${took} ms`);
   });
 });

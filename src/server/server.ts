@@ -97,6 +97,8 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
     // With the PROXY protocol the preamble comes before the TLS handshake: the Listener accepts raw
     // sockets and each goes to the TLS front once its preamble is read (see below).
     accept: tls && !options.proxyProtocol ? { server: tls.server, event: 'secureConnection' } : undefined,
+    // Over a raw socket a client expects TLS: a plain-text 503 would only read as a bad record.
+    busy: tls && options.proxyProtocol ? 'close' : 'answer',
   });
   const live = new Set<{ readonly done: Promise<void>; drain(): void; destroy(): void }>();
   let draining = false;
@@ -142,7 +144,7 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
       draining = true;
       listener.close();
       for (const conn of live) conn.drain();
-      const forced = setTimeout(() => { proxy?.destroyWaiting(); for (const conn of live) conn.destroy(); }, deadlineMs);
+      const forced = setTimeout(() => { proxy?.destroyWaiting(); tls?.destroyPending(); for (const conn of live) conn.destroy(); }, deadlineMs);
       forced.unref();
       closing = acceptLoop.finally(() => clearTimeout(forced)).then(() => obs.close());
       return closing;

@@ -25,7 +25,7 @@ export class TlsFront {
   private certs: CertSet;
   private readonly ticketKeys: Buffer;
   /** Raw sockets handed to handshake() and not finished yet, by TCP peer (see handshake()). */
-  private readonly pending = new Map<string, (socket: tls.TLSSocket | null) => void>();
+  private readonly pending = new Map<string, { raw: net.Socket; done: (socket: tls.TLSSocket | null) => void }>();
 
   /** Throws TlsConfigError when a certificate or key cannot be used. */
   constructor(option: TlsOption, alpn: readonly string[]) {
@@ -74,19 +74,24 @@ export class TlsFront {
       timer.unref();
       const done = (s: tls.TLSSocket | null) => {
         clearTimeout(timer);
-        if (this.pending.get(key) === done) this.pending.delete(key);
+        if (this.pending.get(key)?.done === done) this.pending.delete(key);
         resolve(s);
       };
-      this.pending.set(key, done);
+      this.pending.set(key, { raw, done });
       this.server.emit('connection', raw);
     });
   }
 
   private settle(s: tls.TLSSocket, result: tls.TLSSocket | null): void {
     if (this.pending.size === 0) return;
-    const done = this.pending.get(peerKey(s));
-    if (done !== undefined) done(result);
+    const entry = this.pending.get(peerKey(s));
+    if (entry !== undefined) entry.done(result);
     else if (result !== null) s.destroy(); // timed out on our side already
+  }
+
+  /** Cuts the handshakes handshake() is still waiting for (the server's shutdown deadline). */
+  destroyPending(): void {
+    for (const { raw, done } of [...this.pending.values()]) { raw.destroy(); done(null); }
   }
 
   /** The names of every certificate served, for the start-up line. */
