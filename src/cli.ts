@@ -150,7 +150,9 @@ async function main(): Promise<void> {
   let redirect: Awaited<ReturnType<typeof serve>> | null = null;
   if (tlsCli?.redirectHttpPort !== undefined) {
     try {
-      redirect = await serve(redirectToHttps(server.port), { host: config.serve.host, port: tlsCli.redirectHttpPort });
+      // Behind the same balancer as the HTTPS port: the same PROXY preamble and trusted proxies.
+      const { proxyProtocol, trustProxy, forwardedHeader } = config.serve;
+      redirect = await serve(redirectToHttps(server.port), { host: config.serve.host, port: tlsCli.redirectHttpPort, proxyProtocol, trustProxy, forwardedHeader });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       process.stderr.write(`sluice: cannot listen on ${config.serve.host}:${tlsCli.redirectHttpPort} (--redirect-http): ${e.code ?? e.message}\n`);

@@ -100,6 +100,20 @@ describe('sluice --workers 2 --tls-self-signed --proxy-protocol', { timeout: 60_
   });
 });
 
+describe('sluice --tls-self-signed --proxy-protocol --redirect-http', T, () => {
+  test('the redirect port expects the preamble too, as every connection does', async () => {
+    const [port, plain] = await freePorts(2);
+    const srv = await startTlsCli(['--workers', '1', '--tls-self-signed', '--proxy-protocol', '--port', String(port), '--redirect-http', String(plain)]);
+    try {
+      const r = await curl(['-s', '-i', '--haproxy-protocol', `http://127.0.0.1:${plain}/p?q=1`]);
+      assert.match(r.stdout, /^HTTP\/1\.1 308 /);
+      assert.match(r.stdout, new RegExp(`\r\nLocation: https://127\\.0\\.0\\.1:${port}/p\\?q=1\r\n`));
+      const bare = await curl(['-s', '-i', '--max-time', '5', `http://127.0.0.1:${plain}/p`]);
+      assert.doesNotMatch(bare.stdout, /308/);
+    } finally { await srv.stop(); }
+  });
+});
+
 describe('start-up lines with TLS', T, () => {
   test('lanLines gives https:// URLs for an HTTPS server', () => {
     const lines = lanLines('0.0.0.0', 8443, 'https');
