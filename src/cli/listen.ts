@@ -36,7 +36,9 @@ export async function listen(config: CliConfig, handler: Handler, serveOptions: 
 export async function withRedirect(config: CliConfig, server: Served, port: number): Promise<{ server: Served; redirect: Served }> {
   let redirect: Served;
   try {
-    redirect = await serve(redirectToHttps(server.port), { host: config.serve.host, port });
+    // Behind the same balancer as the HTTPS port: the same PROXY preamble and trusted proxies.
+    const { proxyProtocol, trustProxy, forwardedHeader } = config.serve;
+    redirect = await serve(redirectToHttps(server.port), { host: config.serve.host, port, proxyProtocol, trustProxy, forwardedHeader });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     return fail(`cannot listen on ${config.serve.host}:${port} (--redirect-http): ${e.code ?? e.message}`);

@@ -29,25 +29,25 @@ export function isWildcard(host: string): boolean {
 }
 
 /** URLs on the machine's non-loopback interfaces (IPv4 for 0.0.0.0, IPv4 and IPv6 for ::). */
-export function lanUrls(host: string, port: number, interfaces = os.networkInterfaces()): string[] {
+export function lanUrls(host: string, port: number, interfaces = os.networkInterfaces(), scheme: 'http' | 'https' = 'http'): string[] {
   if (!isWildcard(host)) return [];
   const v6 = host !== '0.0.0.0';
   const out: string[] = [];
   for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) {
       if (a.internal) continue;
-      if (a.family === 'IPv4') out.push(`http://${a.address}:${port}/`);
-      else if (v6 && a.family === 'IPv6' && !a.address.startsWith('fe80:')) out.push(`http://[${a.address}]:${port}/`);
+      if (a.family === 'IPv4') out.push(`${scheme}://${a.address}:${port}/`);
+      else if (v6 && a.family === 'IPv6' && !a.address.startsWith('fe80:')) out.push(`${scheme}://[${a.address}]:${port}/`);
     }
   }
   return out;
 }
 
 /** The lines printed under the start-up line when listening on every interface. */
-export function lanLines(host: string, port: number): string[] {
+export function lanLines(host: string, port: number, scheme: 'http' | 'https' = 'http'): string[] {
   if (!isWildcard(host)) return [];
-  const urls = lanUrls(host, port);
-  const lines = [`  on this machine: http://localhost:${port}/`];
+  const urls = lanUrls(host, port, undefined, scheme);
+  const lines = [`  on this machine: ${scheme}://localhost:${port}/`];
   if (urls.length === 0) lines.push('  on your network: (no network interface is up)');
   for (const u of urls) lines.push(`  on your network: ${u}`);
   return lines;

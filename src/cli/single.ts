@@ -16,7 +16,7 @@ import { fail } from './fail.js';
 import { siteHandler } from './site.js';
 import { listen, withRedirect, type Served } from './listen.js';
 import { drainOnSignals } from './drain.js';
-import { adminLine } from './notices.js';
+import { adminLine, redirectNote } from './notices.js';
 import { lanLines } from './port.js';
 
 export interface ServingRun {
@@ -53,13 +53,12 @@ export async function runServing(config: CliConfig, run: ServingRun): Promise<vo
   // Only now say so: a supervisor that signals as soon as it reads the line must find the
   // handlers in place (before them, SIGTERM's default action kills the process mid-request).
   if (tlsCli !== null) {
-    const redirectNote = redirect ? `; ${redirect.url} redirects to it` : '';
-    console.log(`sluice listening on ${server.url} (${describeTls(tlsCli, server.tls!.names, config.serve.http2 !== false)}${redirectNote})`);
+    console.log(`sluice listening on ${server.url} (${describeTls(tlsCli, server.tls!.names, config.serve.http2 !== false)}${redirectNote(redirect?.port)})`);
     reloadOnSighup(server, (line) => console.log(line));
   } else {
     console.log(`sluice listening on ${server.url}`);
   }
-  for (const line of lanLines(server.host, server.port)) console.log(line);
+  for (const line of lanLines(server.host, server.port, tlsCli ? 'https' : 'http')) console.log(line);
   adminLine(run.adminUrl);
   lifecycle.to('serving');
 }

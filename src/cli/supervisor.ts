@@ -8,7 +8,7 @@ import type { Aggregator } from '../ops/metrics/aggregate.js';
 import { describeTls, shareWithWorkers } from '../tls/program.js';
 import type { CliConfig } from './args.js';
 import { freePort, isPortFree, lanLines } from './port.js';
-import { adminLine, busyNotice } from './notices.js';
+import { adminLine, busyNotice, redirectNote } from './notices.js';
 import { badTls } from './tls-errors.js';
 
 export interface SupervisorRun {
@@ -21,7 +21,7 @@ export interface SupervisorRun {
 export async function runSupervisor(config: CliConfig, run: SupervisorRun): Promise<void> {
   const tlsCli = config.tls;
   const names = tlsCli === null ? [] : await shareWithWorkers(tlsCli).catch(badTls);
-  const listeningNote = tlsCli === null ? undefined : describeTls(tlsCli, names, config.serve.http2 !== false);
+  const listeningNote = tlsCli === null ? undefined : describeTls(tlsCli, names, config.serve.http2 !== false) + redirectNote(tlsCli.redirectHttpPort);
   const { aggregator } = run;
   try {
     // The default port is taken: choose another before forking, so every worker gets the same one.
@@ -39,7 +39,7 @@ export async function runSupervisor(config: CliConfig, run: SupervisorRun): Prom
       scheme: tlsCli ? 'https' : 'http', listeningNote,
       onWorkerDied: aggregator ? (pid, how) => aggregator.recordRestart(pid, how) : undefined,
     });
-    if (at !== undefined) for (const line of lanLines(host, at.port)) console.log(line);
+    if (at !== undefined) for (const line of lanLines(host, at.port, tlsCli ? 'https' : 'http')) console.log(line);
     adminLine(run.adminUrl);
   } catch (err) {
     process.stderr.write(`sluice: ${(err as Error).message}\n`);

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { ServerHttp2Stream } from 'node:http2';
 import { HttpError } from '../http/errors.js';
 import { lowerQuery } from '../http/fields.js';
+import type { ConnectionInfo, ForwardedView, IncomingRequest } from '../http/request.js';
 import type { Headers, SluiceRequest } from '../http/types.js';
 
 /** Request fields in the order received, minus the pseudo-fields (`:method`, `:path`...). */
@@ -63,6 +64,7 @@ export class H2Headers implements Headers {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_VIEW: ForwardedView = Object.freeze({});
 const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Who reads the body: nobody yet, body()/text(), stream(), or nobody ever (the response went out). */
@@ -71,7 +73,8 @@ const enum BodyMode { Pending, Buffer, Stream, Discard }
 export interface H2RequestInit {
   stream: ServerHttp2Stream;
   rawHeaders: readonly string[];
-  remoteAddress: string | undefined;
+  /** The connection's client and transport; its `forwarded` is consulted per request, lazily. */
+  info: ConnectionInfo;
   maxBodySize: number;
   /** The body grew past maxBodySize. */
   onTooLarge(): void;
@@ -86,13 +89,15 @@ export class H2Request implements SluiceRequest {
   readonly minorVersion = 1 as const;
   readonly headers: H2Headers;
   params: Record<string, string> = EMPTY_PARAMS;
-  readonly remoteAddress: string | undefined;
-  readonly scheme = 'https' as const;
-  readonly host: string;
   readonly hasBody: boolean;
+  /** @internal The protocol as access logs write it. */
+  readonly _protocol = 'HTTP/2.0';
   /** @internal performance.now() when the stream opened, as HTTP/1.1 requests have it. */
   _startedAt = performance.now();
 
+  private readonly info: ConnectionInfo;
+  private readonly authority: string;
+  private view: ForwardedView | null = null;
   private readonly h2: ServerHttp2Stream;
   private readonly maxBodySize: number;
   private readonly onTooLarge: () => void;
@@ -118,7 +123,7 @@ export class H2Request implements SluiceRequest {
     }
     this.method = method;
     this.headers = new H2Headers(raw, authority);
-    this.host = authority ?? this.headers.get('host') ?? '';
+    this.authority = authority ?? this.headers.get('host') ?? '';
     if (method === 'CONNECT') {
       this.target = authority ?? '';
       this.path = this.target;
@@ -129,12 +134,36 @@ export class H2Request implements SluiceRequest {
       this.path = q === -1 ? target : target.slice(0, q);
       this.query = q === -1 ? '' : target.slice(q + 1);
     }
-    this.remoteAddress = init.remoteAddress;
+    this.info = init.info;
     this.h2 = stream;
     this.maxBodySize = init.maxBodySize;
     this.onTooLarge = init.onTooLarge;
     this.hasBody = !stream.endAfterHeaders && this.headers.get('content-length') !== '0';
     this.ended = !this.hasBody;
+  }
+
+  /** The client's address: a trusted proxy's forwarded one, else the connection's (PROXY protocol or socket). */
+  get remoteAddress(): string | undefined {
+    return this.forwardedView().remoteAddress ?? this.info.remoteAddress;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.forwardedView().scheme ?? this.info.scheme;
+  }
+
+  /** The authority the client asked for: a trusted proxy's forwarded host, else :authority (or Host). */
+  get host(): string {
+    return this.forwardedView().host ?? this.authority;
+  }
+
+  /** The forwarding fields read once, on first use, as HTTP/1.1 requests do. */
+  private forwardedView(): ForwardedView {
+    if (this.view === null) {
+      const forwarded = this.info.forwarded;
+      // The view reads only the request's fields, which an H2Request has in the same shape.
+      this.view = forwarded === null ? NO_VIEW : forwarded(this as unknown as IncomingRequest);
+    }
+    return this.view;
   }
 
   /** Aborts when the stream closes before its response is completely written. */

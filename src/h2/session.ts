@@ -5,7 +5,8 @@
 // body limit / request timeout per stream.
 import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionOptions } from '../http/connection.js';
+import { streamInfo, type ConnectionOptions } from '../http/connection.js';
+import type { ConnectionInfo } from '../http/request.js';
 import { HttpError } from '../http/errors.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import type { Handler, SluiceResponse } from '../http/types.js';
@@ -64,8 +65,11 @@ export class H2Front {
     this.server.on('session', (s: ServerHttp2Session) => { this.captured = s; });
   }
 
-  /** Starts an HTTP/2 session on a TLS socket that negotiated h2. */
-  serve(socket: TLSSocket): H2Connection {
+  /**
+   * Starts an HTTP/2 session on a TLS socket that negotiated h2. `info`: the connection's client
+   * as the server's proxy step saw it (PROXY preamble, trusted proxies); default: the socket's own.
+   */
+  serve(socket: TLSSocket, info: ConnectionInfo = streamInfo(socket)): H2Connection {
     this.captured = null;
     // The TLS server keeps sockets half-open for HTTP/1.1's sake; HTTP/2 has no use for a half-closed
     // connection, and node:http2 waits for the socket's 'close' before the session's: without this,
@@ -77,7 +81,7 @@ export class H2Front {
       socket.destroy();
       return H2Connection.closed();
     }
-    return new H2Connection(session, this, this.limits);
+    return new H2Connection(session, this, this.limits, info);
   }
 }
 
@@ -92,18 +96,18 @@ export class H2Connection {
   private resetWindowStart = 0;
   private resets = 0;
   private ending = false;
-  /** The peer's address, read once: session.socket is a proxy, costly to reach per stream. */
-  private readonly remoteAddress: string | undefined;
+  /** The client, fixed for the session (read once: session.socket is a proxy, costly to reach per stream). */
+  private readonly info: ConnectionInfo | null;
 
   static closed(): H2Connection {
-    return new H2Connection(null, null, null);
+    return new H2Connection(null, null, null, null);
   }
 
-  constructor(session: ServerHttp2Session | null, front: H2Front | null, limits: Limits | null) {
+  constructor(session: ServerHttp2Session | null, front: H2Front | null, limits: Limits | null, info: ConnectionInfo | null) {
     this.session = session;
     this.front = front;
     this.limits = limits;
-    this.remoteAddress = session?.socket?.remoteAddress;
+    this.info = info;
     if (session === null) {
       this.done = Promise.resolve();
       return;
@@ -167,7 +171,7 @@ export class H2Connection {
     };
 
     const req = new H2Request({
-      stream, rawHeaders: raw, remoteAddress: this.remoteAddress, maxBodySize: limits.maxBodySize,
+      stream, rawHeaders: raw, info: this.info!, maxBodySize: limits.maxBodySize,
       onTooLarge: () => {
         if (!responded) answer(errorResponse(413, 'Content Too Large'));
         else closeStream(NGHTTP2_CANCEL);

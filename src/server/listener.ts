@@ -26,6 +26,8 @@ export interface ListenOptions {
    * net.Server and 'connection'.
    */
   accept?: { server: net.Server; event: 'secureConnection' };
+  /** A connection beyond the queue: answered 503 (the default), or closed without a word. */
+  busy?: 'answer' | 'close';
 }
 
 /** The kernel's cap on a listen backlog (Linux: net.core.somaxconn); a larger request is silently cut to it. */
@@ -70,6 +72,7 @@ export class Listener implements AsyncIterable<net.Socket> {
   readonly server: net.Server;
   private readonly queued: net.Socket[] = [];
   private readonly maxQueued: number;
+  private readonly busy: 'answer' | 'close';
   private waiter: ((s: net.Socket | null) => void) | null = null;
   /** close() was called; the socket closes at the end of this loop turn. */
   private closed = false;
@@ -80,15 +83,16 @@ export class Listener implements AsyncIterable<net.Socket> {
   /** Connections accepted (handed out or queued; not the rejected ones). */
   accepted = 0;
 
-  private constructor(server: net.Server, maxQueued: number, event: 'connection' | 'secureConnection' = 'connection') {
+  private constructor(server: net.Server, maxQueued: number, event: 'connection' | 'secureConnection' = 'connection', busy: 'answer' | 'close' = 'answer') {
     this.server = server;
     this.maxQueued = maxQueued;
+    this.busy = busy;
     server.on(event, (socket: net.Socket) => this.accept(socket));
   }
 
   static listen(options: ListenOptions): Promise<Listener> {
     const server = options.accept?.server ?? net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true });
-    const listener = new Listener(server, options.queue, options.accept?.event);
+    const listener = new Listener(server, options.queue, options.accept?.event, options.busy);
     const backlog = options.backlog ?? defaultBacklog();
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -125,7 +129,8 @@ export class Listener implements AsyncIterable<net.Socket> {
       this.queued.push(socket);
     } else {
       this.rejected++;
-      answerAndClose(socket, BUSY_RESPONSE);
+      if (this.busy === 'close') socket.destroy();
+      else answerAndClose(socket, BUSY_RESPONSE);
     }
   }
 

@@ -83,10 +83,6 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
   // (preamble, client address); without them a connection is built straight away. Set up before
   // listening: a bad trust list throws here.
   const proxy = proxySetup(options);
-  if (options.proxyProtocol && options.tls !== undefined) {
-    // The preamble comes before the TLS handshake, which the TLS front starts on its own.
-    throw new TypeError('serve: proxyProtocol with tls is not supported (terminate TLS at the balancer, or use trustProxy)');
-  }
   const obs = observe(options);
   const connOptions = obs.connection;
   const h2 = options.tls !== undefined && options.http2 !== false ? new H2Front(handler, connOptions, options.http2 === true ? {} : options.http2) : null;
@@ -98,7 +94,11 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
     backlog: options.backlog,
     reusePort: options.reusePort,
     handle: options.listenHandle,
-    accept: tls ? { server: tls.server, event: 'secureConnection' } : undefined,
+    // With the PROXY protocol the preamble comes before the TLS handshake: the Listener accepts raw
+    // sockets and each goes to the TLS front once its preamble is read (see below).
+    accept: tls && !options.proxyProtocol ? { server: tls.server, event: 'secureConnection' } : undefined,
+    // Over a raw socket a client expects TLS: a plain-text 503 would only read as a bad record.
+    busy: tls && options.proxyProtocol ? 'close' : 'answer',
   });
   const live = new Set<{ readonly done: Promise<void>; drain(): void; destroy(): void }>();
   let draining = false;
@@ -111,10 +111,18 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
   };
   // A TLS socket whose client chose h2 by ALPN goes to node:http2; everything else to sluice's HTTP/1.1 engine.
   const open = (socket: Socket, info?: ConnectionInfo) =>
-    track(h2 !== null && (socket as TLSSocket).alpnProtocol === 'h2' ? h2.serve(socket as TLSSocket) : new Connection(socket, handler, connOptions, info));
+    track(h2 !== null && (socket as TLSSocket).alpnProtocol === 'h2' ? h2.serve(socket as TLSSocket, info) : new Connection(socket, handler, connOptions, info));
+  // Preamble, then handshake: the handshake timeout starts once the preamble is in.
+  const secured = (raw: Socket, info: ConnectionInfo) => tls!.handshake(raw).then((socket) => {
+    if (socket === null) return;
+    info.scheme = 'https';
+    return open(socket, info);
+  });
   const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, proxy === null
     ? (socket) => open(socket)
-    : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : open(socket, info))));
+    : tls !== null && options.proxyProtocol
+      ? (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : secured(socket, info)))
+      : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : open(socket, info))));
 
   const port = listener.address.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -136,7 +144,7 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
       draining = true;
       listener.close();
       for (const conn of live) conn.drain();
-      const forced = setTimeout(() => { proxy?.destroyWaiting(); for (const conn of live) conn.destroy(); }, deadlineMs);
+      const forced = setTimeout(() => { proxy?.destroyWaiting(); tls?.destroyPending(); for (const conn of live) conn.destroy(); }, deadlineMs);
       forced.unref();
       closing = acceptLoop.finally(() => clearTimeout(forced)).then(() => obs.close());
       return closing;

@@ -3,6 +3,7 @@
 // 'secureConnection' event. Handshakes that fail are counted, never logged one by one: a port
 // scanner or a client speaking plain HTTP must not flood the log.
 import crypto from 'node:crypto';
+import type net from 'node:net';
 import tls from 'node:tls';
 import { CertSet, contextOptions, loadCerts } from './certs.js';
 import { resolveTls, type ResolvedTls, type TlsOption } from './options.js';
@@ -23,6 +24,8 @@ export class TlsFront {
   private cfg: ResolvedTls;
   private certs: CertSet;
   private readonly ticketKeys: Buffer;
+  /** Raw sockets handed to handshake() and not finished yet, by TCP peer (see handshake()). */
+  private readonly pending = new Map<string, { raw: net.Socket; done: (socket: tls.TLSSocket | null) => void }>();
 
   /** Throws TlsConfigError when a certificate or key cannot be used. */
   constructor(option: TlsOption, alpn: readonly string[]) {
@@ -46,8 +49,49 @@ export class TlsFront {
     // Node reports a handshake timeout here but leaves the socket open: close it ourselves.
     this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
       this.count(err);
+      if (this.pending.size > 0 && socket.remotePort !== undefined) this.settle(socket, null);
       socket.destroy();
     });
+  }
+
+  /**
+   * Runs the handshake on a raw socket the caller accepted itself (after reading a PROXY
+   * preamble off it): resolves with the TLS socket once secure, or null when the handshake
+   * failed or timed out (the socket is then gone). The TLS server's 'connection' event is
+   * documented as the way to inject a stream; its 'secureConnection' gives a new TLSSocket, found
+   * again here by its TCP peer (address and port), which it shares with the raw socket and which
+   * is unique among live connections to one listening socket.
+   */
+  handshake(raw: net.Socket): Promise<tls.TLSSocket | null> {
+    if (this.pending.size === 0 && this.server.listenerCount('secureConnection') === 0) {
+      this.server.on('secureConnection', (s: tls.TLSSocket) => this.settle(s, s));
+    }
+    const key = peerKey(raw);
+    return new Promise((resolve) => {
+      // The tls.Server's own handshake timeout closes a slow client; this timer only makes sure
+      // the entry goes even when the failure could not be matched to it.
+      const timer = setTimeout(() => done(null), this.cfg.handshakeTimeoutMs + 1000);
+      timer.unref();
+      const done = (s: tls.TLSSocket | null) => {
+        clearTimeout(timer);
+        if (this.pending.get(key)?.done === done) this.pending.delete(key);
+        resolve(s);
+      };
+      this.pending.set(key, { raw, done });
+      this.server.emit('connection', raw);
+    });
+  }
+
+  private settle(s: tls.TLSSocket, result: tls.TLSSocket | null): void {
+    if (this.pending.size === 0) return;
+    const entry = this.pending.get(peerKey(s));
+    if (entry !== undefined) entry.done(result);
+    else if (result !== null) s.destroy(); // timed out on our side already
+  }
+
+  /** Cuts the handshakes handshake() is still waiting for (the server's shutdown deadline). */
+  destroyPending(): void {
+    for (const { raw, done } of [...this.pending.values()]) { raw.destroy(); done(null); }
   }
 
   /** The names of every certificate served, for the start-up line. */
@@ -87,4 +131,8 @@ export class TlsFront {
     else if (err.code === 'ERR_SSL_HTTP_REQUEST' || /http request|wrong version number/i.test(err.message)) this.errors.plainHttp++;
     else this.errors.failed++;
   }
+}
+
+function peerKey(s: net.Socket): string {
+  return `${s.remoteAddress}|${s.remotePort}`;
 }

@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import type { ResponseRecord } from '../../http/connection.js';
 import type { IncomingRequest } from '../../http/request.js';
 import { escapeControls, escapeField, MAX_TARGET } from './escape.js';
-import { formatter, headless, type Formatter, type LogFormat } from './formats.js';
+import { formatter, headless, protocolOf, type Formatter, type LogFormat } from './formats.js';
 import { LineSink, PIPE_BUF, type Destination } from './sink.js';
 
 export interface AccessLogOptions {
@@ -59,7 +59,7 @@ export class ErrorLog {
   readonly onError = (err: unknown, req: IncomingRequest | null): void => {
     const what = req === null || headless(req)
       ? '(no request)'
-      : `"${escapeField(req.method, 32)} ${escapeField(req.target, MAX_TARGET)} HTTP/1.${req.minorVersion}" from ${req.remoteAddress ?? '-'}`;
+      : `"${escapeField(req.method, 32)} ${escapeField(req.target, MAX_TARGET)} ${protocolOf(req)}" from ${req.remoteAddress ?? '-'}`;
     const stack = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
     // Control characters in a message could forge entries: escape them, and indent every
     // continuation line so an entry's first line is the only one starting in column 0.

@@ -49,9 +49,14 @@ function timeLocalCache(): (now: number) => string {
 
 const quoted = (v: string | undefined, max: number) => (v === undefined || v === '' ? '-' : escapeField(v, max));
 
+/** "HTTP/1.1", or "HTTP/2.0" for a request that came over HTTP/2 (as nginx writes it). */
+export function protocolOf(req: IncomingRequest): string {
+  return (req as { _protocol?: string })._protocol ?? (req.minorVersion === 1 ? 'HTTP/1.1' : 'HTTP/1.0');
+}
+
 function requestLine(req: IncomingRequest): string {
   if (headless(req)) return '-';
-  return `${escapeField(req.method, 32)} ${escapeField(req.target, MAX_TARGET)} HTTP/1.${req.minorVersion}`;
+  return `${escapeField(req.method, 32)} ${escapeField(req.target, MAX_TARGET)} ${protocolOf(req)}`;
 }
 
 /** nginx's default: `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`. */
@@ -99,7 +104,7 @@ export function json(): Formatter {
     const addr = req.remoteAddress;
     return `{"time":"${iso(x.now)}","remote_addr":${jsonString(addr, 64)},` +
       `"method":${none ? 'null' : jsonString(req.method, 32)},"target":${none ? 'null' : jsonString(req.target, MAX_TARGET)},` +
-      `"protocol":${none ? 'null' : `"HTTP/1.${req.minorVersion}"`},"status":${x.record.status},"bytes":${x.record.bodyBytes},` +
+      `"protocol":${none ? 'null' : `"${protocolOf(req)}"`},"status":${x.record.status},"bytes":${x.record.bodyBytes},` +
       `"duration_ms":${Math.round(x.durationMs * 1000) / 1000},"referer":${jsonString(req.headers.get('referer'), MAX_REFERER)},` +
       `"user_agent":${jsonString(req.headers.get('user-agent'), MAX_AGENT)},"worker":${x.worker},"aborted":${x.record.aborted}}\n`;
   };
