@@ -52,7 +52,7 @@ describe('ports', () => {
       const r = await fetch(`${s.url}/`, { signal: AbortSignal.timeout(5000) });
       assert.equal(r.status, 200);
       assert.match(await r.text(), /<h1>Hello!<\/h1>/);
-      if (workers === '2') assert.match(s.output(), /\(2 workers\)/);
+      if (workers === '2') assert.match(s.output(), /\(2 workers(, reusePort)?\)/);
     });
   }
 

@@ -117,6 +117,9 @@ const kState = ((): symbol | undefined => {
   return undefined;
 })();
 
+/** Whether this Node's Response exposes its body source (Node 20's undici does; Node 24's keeps it in private fields). */
+export const PLATFORM_PEEK = kState !== undefined;
+
 function peekSource(res: Response): string | Uint8Array | undefined {
   if (kState === undefined || res.bodyUsed) return undefined;
   const body = (res as unknown as Record<symbol, { body?: { source?: unknown; stream?: ReadableStream } | null }>)[kState]?.body;
