@@ -12,6 +12,8 @@ const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
 };
-const server = await serve(handler, { host: arg('host', '127.0.0.1'), port: Number(arg('port', '0')) });
+// Connections served at once: as many as nginx's worker_connections in this scenario (sluice's
+// default, 10,000, would leave the rest of 16,384 keep-alive clients queued until one closes).
+const server = await serve(handler, { host: arg('host', '127.0.0.1'), port: Number(arg('port', '0')), concurrency: 32_768 });
 console.log(`sluice plaintext listening on ${server.url}`);
 process.on('SIGTERM', () => void server.close(1000).then(() => process.exit(0)));
