@@ -3,7 +3,8 @@
 // the Date field itself.
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Readable, pipeline } from 'node:stream';
-import type { ResponseBody, SluiceResponse } from '../http/types.js';
+import { destroyBody } from '../http/connection.js';
+import type { SluiceResponse } from '../http/types.js';
 
 /** Fields that only mean something on an HTTP/1.1 connection (RFC 9113 §8.2.2). */
 const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -112,8 +113,3 @@ function settled(stream: ServerHttp2Stream, status: number, bodyBytes: number): 
   });
 }
 
-export function destroyBody(body: ResponseBody): void {
-  if (body !== null && typeof body === 'object' && typeof (body as { destroy?: () => void }).destroy === 'function') {
-    (body as { destroy: () => void }).destroy();
-  }
-}

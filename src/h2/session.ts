@@ -5,13 +5,13 @@
 // body limit / request timeout per stream.
 import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { streamInfo, type ConnectionOptions } from '../http/connection.js';
+import { destroyBody, streamInfo, type ConnectionOptions } from '../http/connection.js';
 import type { ConnectionInfo } from '../http/request.js';
 import { HttpError } from '../http/errors.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import type { Handler, SluiceResponse } from '../http/types.js';
 import { H2Request } from './request.js';
-import { destroyBody, writeResponse, type Written } from './respond.js';
+import { writeResponse, type Written } from './respond.js';
 
 export interface Http2Options {
   /** Streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). Default 100. */

@@ -4,5 +4,5 @@
 // options.ts: settings; base.ts: the connection's core, states and deadline; respond.ts: the
 // writing side; connection.ts: the reading side and the public API).
 export { Connection, handleConnection } from './h1/connection.js';
-export { streamInfo } from './h1/base.js';
+export { destroyBody, streamInfo } from './h1/base.js';
 export type { ConnectionOptions, ResponseRecord } from './h1/options.js';

@@ -119,7 +119,7 @@ export class Connection extends Responder implements BodySource {
     const parser = this.parser;
     const head = parser.head!;
     const req = new IncomingRequest(head, this);
-    req._startedAt = performance.now();
+    if (this.settings.onResponse !== null) req._startedAt = performance.now(); // (only logs and metrics read it)
     this.requestsSeen++;
     this.queue.push(req);
     if (head.bodyKind !== BODY_NONE) {
@@ -213,7 +213,7 @@ export class Connection extends Responder implements BodySource {
       this,
     );
     pseudo._override = httpErr;
-    pseudo._startedAt = performance.now();
+    if (this.settings.onResponse !== null) pseudo._startedAt = performance.now();
     this.setExchange(pseudo, Exchange.Ready);
     this.queue.push(pseudo);
   }
