@@ -75,11 +75,16 @@ function scenarioTable(sc: ScenarioResult): Table {
     return { header, rows, right: [false, true, true, true, true, true, true, true] };
   }
   if (sc.kind === 'memory') {
+    const kib = (x: Spread | undefined) => (x?.median ?? NaN).toFixed(2);
     const rows = sc.servers.map((r) => r.status !== 'ok'
-      ? [r.server, r.status, '', '', '', '']
-      : [r.server, (r.summary.heapKibPerConn?.median ?? NaN).toFixed(2), spread(r.summary.heapKibPerConn, (x) => x.toFixed(2)),
-        (r.summary.rssKibPerConn?.median ?? NaN).toFixed(2), fmtInt(r.summary.rssBeforeMb?.median), fmtInt(r.summary.rssAfterMb?.median)]);
-    return { header: ['server', 'heap KiB/conn', 'min–max', 'RSS KiB/conn', 'RSS before MB', 'RSS idle MB'], rows, right: [false, true, true, true, true, true] };
+      ? [r.server, r.status, '', '', '', '', '', '', '']
+      : [r.server, kib(r.summary.heldKibPerConn), spread(r.summary.heldKibPerConn, (x) => x.toFixed(2)), kib(r.summary.heapKibPerConn),
+        kib(r.summary.nativeKibPerConn), kib(r.summary.rssKibPerConn), fmtInt(r.summary.youngGenMb?.median),
+        fmtInt(r.summary.rssBeforeMb?.median), fmtInt(r.summary.rssAfterMb?.median)]);
+    return {
+      header: ['server', 'held KiB/conn', 'min–max', 'heap KiB/conn', 'native KiB/conn', 'RSS KiB/conn', 'young gen +MB', 'RSS before MB', 'RSS idle MB'],
+      rows, right: [false, true, true, true, true, true, true, true, true],
+    };
   }
   const header = ['server', 'all answered in (s)', 'min–max', 'answered', 'errors', 'peak RSS MB', 'idle RSS MB', 'p50 ms', 'p99 ms',
     'connect all (s)', 'accept-queue overflows'];
@@ -96,7 +101,7 @@ function scenarioTable(sc: ScenarioResult): Table {
 function ratioLine(sc: ScenarioResult): string {
   const parts = Object.entries(sc.ratios).map(([k, v]) => `${k} ${fmtRatio(v)}`);
   if (parts.length === 0) return '';
-  const what = sc.kind === 'sleep' ? 'time until all answered (lower is better)' : sc.kind === 'memory' ? 'heap KiB per idle connection, lower is better' : 'req/s';
+  const what = sc.kind === 'sleep' ? 'time until all answered (lower is better)' : sc.kind === 'memory' ? 'KiB held per idle connection, lower is better' : 'req/s';
   return `ratios of the medians (${what}): ${parts.join(', ')}`;
 }
 

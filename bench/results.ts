@@ -24,7 +24,7 @@ export interface ScenarioResult {
    * 'rps': metrics rps, p50, p99 (ms), errors, non2xx, mbPerSec.
    * 'sleep': metrics totalS, answered, errors, peakRssMb, idleRssMb, p50, p99 (ms), connectAllS.
    * 'concurrency': rps, p50, p99, max (ms), timeouts, socketErrors, non2xx, listenDrops (bench/scenarios/concurrency.ts).
-   * 'memory': metrics heapKibPerConn, rssKibPerConn, rssBeforeMb, rssAfterMb, open.
+   * 'memory': metrics heldKibPerConn (heap + native), heapKibPerConn, nativeKibPerConn, rssKibPerConn, youngGenMb, rssBeforeMb, rssAfterMb, open.
    */
   kind: 'rps' | 'sleep' | 'concurrency' | 'memory';
   /** How the load was applied (connections, pipelining, headers, pinning). */
@@ -78,7 +78,7 @@ export function finish(r: ServerResult): ServerResult {
 
 /** The metric a scenario is ranked by, and whether higher is better. */
 export function headline(kind: ScenarioResult['kind']): { metric: string; label: string; higherIsBetter: boolean } {
-  if (kind === 'memory') return { metric: 'heapKibPerConn', label: 'heap KiB per idle connection', higherIsBetter: false };
+  if (kind === 'memory') return { metric: 'heldKibPerConn', label: 'KiB held per idle connection (heap + native)', higherIsBetter: false };
   return kind === 'rps' || kind === 'concurrency'
     ? { metric: 'rps', label: 'req/s', higherIsBetter: true }
     : { metric: 'totalS', label: 's until all answered', higherIsBetter: false };

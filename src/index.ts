@@ -6,7 +6,7 @@ export { handleConnection, Connection, type ConnectionOptions, type ResponseReco
 export { ResponseHeadError } from './http/encode.js';
 export { serve, DEFAULT_PORT, type ServeOptions, type Server } from './server/server.js';
 export { Listener } from './server/listener.js';
-export { forEachConcurrent } from './server/concurrent.js';
+export { forEachConcurrent, type Completion } from './server/concurrent.js';
 export { Router, notFound } from './app/router.js';
 export { serveStatic, type StaticOptions } from './app/static/index.js';
 export { demoSite, SITE_DIR } from './app/site.js';

@@ -102,3 +102,33 @@ test('an invalid limit is a RangeError', async () => {
   await assert.rejects(forEachConcurrent(iterable, 0, async () => {}), RangeError);
   await assert.rejects(forEachConcurrent(iterable, Number.NaN, async () => {}), RangeError);
 });
+
+test('a Completion (whenDone) holds its slot until it calls back, like a promise, with none made', async () => {
+  const { iterable, state } = source(6);
+  const callbacks: (() => void)[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const run = forEachConcurrent(iterable, 2, () => {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    return { whenDone: (cb: () => void) => { callbacks.push(() => { inFlight--; cb(); }); } };
+  });
+  await sleep(20);
+  assert.equal(state.pulled, 2, 'two slots taken by two completions not yet done');
+  let settled = false;
+  void run.then(() => { settled = true; });
+  while (state.pulled < 6 || callbacks.length > 0) {
+    callbacks.shift()?.();
+    await sleep(2);
+  }
+  await run;
+  assert.equal(settled, true);
+  assert.equal(peak, 2);
+});
+
+test('a Completion that is already done (calls back at once) frees its slot at once', async () => {
+  const { iterable } = source(50);
+  let calls = 0;
+  await forEachConcurrent(iterable, 1, () => ({ whenDone: (cb: () => void) => { calls++; cb(); } }));
+  assert.equal(calls, 50);
+});

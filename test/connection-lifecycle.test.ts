@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { handleConnection, type ConnectionOptions } from '../src/http/connection.js';
+import { Connection, handleConnection, type ConnectionOptions } from '../src/http/connection.js';
 import {
   CONTINUE_TRANSITIONS, EXCHANGE_TRANSITIONS, IllegalTransition, move, observeTransitions, Read, READ_TRANSITIONS,
   WRITE_TRANSITIONS, Write,
@@ -172,6 +172,29 @@ test('errors sluice writes itself: status line reason and body agree (RFC 9110 n
   assert.match(out2, /^HTTP\/1\.1 408 Request Timeout\r\n/);
   assert.match(splitResponses(out2)[0]!.body, /^Request Timeout: /);
   await t.done;
+});
+
+test('whenDone: every callback runs once when the connection closes, after its exchanges; one given later runs at once', async () => {
+  const m = memoryStream();
+  const released: string[] = [];
+  const conn = new Connection(m.stream, () => ({ body: 'ok' }), { onError: () => {}, onResponse: () => released.push('exchange') });
+  const order: string[] = [];
+  conn.whenDone(() => order.push('a'));
+  conn.whenDone(() => order.push('b'));
+  const p = conn.done;
+  assert.equal(conn.closed, false);
+  m.send(GET('/'));
+  await sleep(10);
+  assert.deepEqual(order, [], 'not while open');
+  m.end();
+  await m.closed();
+  await p;
+  assert.equal(conn.closed, true);
+  assert.deepEqual(order, ['a', 'b']);
+  assert.deepEqual(released, ['exchange'], 'the exchange was settled before');
+  let late = false;
+  conn.whenDone(() => { late = true; });
+  assert.equal(late, true, 'at once, on a closed connection');
 });
 
 test('the transition tables: illegal moves throw (strict mode), and these scenarios made only legal ones', () => {

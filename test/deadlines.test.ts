@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TimerWheel, type Timed } from '../src/http/h1/deadlines.js';
+import { clock, TimerWheel, type Timed } from '../src/http/h1/deadlines.js';
 
 function timed(): Timed & { fired: number[] } {
   const t = { deadline: 0, wheelKey: 0, fired: [] as number[], onDeadline(now: number) { t.fired.push(now); } };
@@ -13,8 +13,8 @@ function timed(): Timed & { fired: number[] } {
 test('a deadline fires once, not early, and within its resolution (generous margin for a loaded machine)', async () => {
   const wheel = new TimerWheel();
   const t = timed();
-  const at = Date.now() + 120;
-  wheel.set(t, at, Date.now());
+  const at = clock() + 120;
+  wheel.set(t, at, clock());
   await sleep(60);
   assert.deepEqual(t.fired, [], 'not yet');
   await sleep(400);
@@ -26,7 +26,7 @@ test('moved later: fires at the new deadline only; cleared: never fires', async 
   const wheel = new TimerWheel();
   const moved = timed();
   const cleared = timed();
-  const now = Date.now();
+  const now = clock();
   wheel.set(moved, now + 50, now);
   wheel.set(cleared, now + 50, now);
   wheel.set(moved, now + 250, now); // e.g. a keep-alive connection that served another request
@@ -41,14 +41,14 @@ test('moved later: fires at the new deadline only; cleared: never fires', async 
 
 test('a thousand deadlines in the same stretch share a few buckets; each fires once', async () => {
   const wheel = new TimerWheel();
-  const now = Date.now();
+  const now = clock();
   const all = Array.from({ length: 1000 }, () => timed());
   all.forEach((t, i) => wheel.set(t, now + 5000 + i, now)); // 5.0–6.0 s ahead: 100 ms resolution
   assert.ok(wheel.size <= 12, `${wheel.size} buckets`);
   const soon = all.slice(0, 10);
-  for (const t of soon) wheel.set(t, Date.now() + 30, Date.now()); // moved earlier: filed again
+  for (const t of soon) wheel.set(t, clock() + 30, clock()); // moved earlier: filed again
   await sleep(300);
   for (const t of soon) assert.equal(t.fired.length, 1);
   for (const t of all.slice(10)) assert.equal(t.fired.length, 0);
-  for (const t of all) wheel.set(t, 0, Date.now()); // (cleared: the wheel's timer is unref'd anyway)
+  for (const t of all) wheel.set(t, 0, clock()); // (cleared: the wheel's timer is unref'd anyway)
 });

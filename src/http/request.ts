@@ -69,6 +69,7 @@ export class IncomingRequest implements SluiceRequest {
   /** @internal The 100-continue promise (see h1/state.ts). */ _continue: Continue;
   /** @internal The response to write: the handler's, once settled. */ _response: SluiceResponse | null = null;
   /** @internal An error that replaces the handler's answer (the request turned out malformed or too slow). */ _override: HttpError | null = null;
+  /** @internal The next exchange on the same connection, while queued (h1/queue.ts). */ _next: IncomingRequest | null = null;
   /** @internal performance.now() when the head was parsed (set only when an onResponse hook will read it): the start of the exchange, for logs and metrics. */ _startedAt = 0;
 
   private readonly source: BodySource;

@@ -67,6 +67,8 @@ export interface Server {
 
 export const DEFAULT_PORT = 7878;
 
+interface LiveConnection { drain(): void; destroy(): void }
+
 function badApp(app: unknown): never {
   throw new TypeError(`serve: expected a handler function or an object with a fetch method, got ${app === null ? 'null' : typeof app}`);
 }
@@ -84,7 +86,10 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
   // listening: a bad trust list throws here.
   const proxy = proxySetup(options);
   const obs = observe(options);
-  const connOptions = obs.connection;
+  // Open connections, for close(). An HTTP/1.1 connection leaves the set through the shared
+  // onClose hook: a closure or a promise per connection would cost more than the entry itself.
+  const live = new Set<LiveConnection>();
+  const connOptions: ConnectionOptions = { ...obs.connection, onClose: (conn) => { live.delete(conn as Connection); } };
   const h2 = options.tls !== undefined && options.http2 !== false ? new H2Front(handler, connOptions, options.http2 === true ? {} : options.http2) : null;
   const tls = options.tls === undefined ? null : new TlsFront(options.tls, h2 ? ['h2', 'http/1.1'] : ['http/1.1']);
   const listener = await Listener.listen({
@@ -100,29 +105,38 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
     // Over a raw socket a client expects TLS: a plain-text 503 would only read as a bad record.
     busy: tls && options.proxyProtocol ? 'close' : 'answer',
   });
-  const live = new Set<{ readonly done: Promise<void>; drain(): void; destroy(): void }>();
   let draining = false;
 
   // The accept loop: the async book's `incoming().for_each_concurrent(limit, handle_connection)`.
-  const track = (conn: { readonly done: Promise<void>; drain(): void; destroy(): void }) => {
+  // A TLS socket whose client chose h2 by ALPN goes to node:http2; everything else to sluice's
+  // HTTP/1.1 engine, whose Connection is itself the Completion the loop waits on.
+  const open = (socket: Socket, info?: ConnectionInfo): Promise<void> | Connection => {
+    if (h2 !== null && (socket as TLSSocket).alpnProtocol === 'h2') {
+      const session = h2.serve(socket as TLSSocket, info);
+      live.add(session);
+      if (draining) session.drain();
+      return session.done.then(() => { live.delete(session); });
+    }
+    const conn = new Connection(socket, handler, connOptions, info);
+    if (conn.closed) return conn; // (closed at once: onClose has run)
     live.add(conn);
     if (draining) conn.drain(); // a queued connection taken after close(): serve what it sent, then close
-    return conn.done.then(() => { live.delete(conn); }); // (then, not finally: fewer objects per connection)
+    return conn;
   };
-  // A TLS socket whose client chose h2 by ALPN goes to node:http2; everything else to sluice's HTTP/1.1 engine.
-  const open = (socket: Socket, info?: ConnectionInfo) =>
-    track(h2 !== null && (socket as TLSSocket).alpnProtocol === 'h2' ? h2.serve(socket as TLSSocket, info) : new Connection(socket, handler, connOptions, info));
+  /** For the paths that reach `open` through a promise (PROXY preamble, TLS after it). */
+  const untilDone = (task: Promise<void> | Connection): Promise<void> =>
+    task instanceof Connection ? new Promise((resolve) => task.whenDone(resolve)) : task;
   // Preamble, then handshake: the handshake timeout starts once the preamble is in.
   const secured = (raw: Socket, info: ConnectionInfo) => tls!.handshake(raw).then((socket) => {
     if (socket === null) return;
     info.scheme = 'https';
-    return open(socket, info);
+    return untilDone(open(socket, info));
   });
   const acceptLoop = forEachConcurrent(listener.incoming(), options.concurrency ?? 10_000, proxy === null
     ? (socket) => open(socket)
     : tls !== null && options.proxyProtocol
       ? (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : secured(socket, info)))
-      : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : open(socket, info))));
+      : (socket) => proxy.prepare(socket).then((info) => (info === null ? undefined : untilDone(open(socket, info)))));
 
   const port = listener.address.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;

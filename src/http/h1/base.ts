@@ -11,6 +11,7 @@ import { wheel, type Timed } from './deadlines.js';
 import type { FramedResponse } from './framing.js';
 import { DRAIN_GRACE_MS, LINGER_MS, settingsOf, type ConnectionOptions, type Settings } from './options.js';
 import type { Output } from './output.js';
+import { ExchangeQueue } from './queue.js';
 import {
   Continue, CONTINUE_TRANSITIONS, Exchange, EXCHANGE_TRANSITIONS, lastIllegal, move, Read, READ_TRANSITIONS, Write, WRITE_TRANSITIONS,
 } from './state.js';
@@ -25,9 +26,6 @@ export function streamInfo(stream: Duplex): ConnectionInfo {
 }
 
 export abstract class ConnectionBase implements Timed {
-  /** Resolves when the connection is closed and every exchange is settled. */
-  readonly done: Promise<void>;
-
   protected readonly stream: Duplex;
   protected readonly handler: Handler;
   protected readonly settings: Settings;
@@ -40,7 +38,7 @@ export abstract class ConnectionBase implements Timed {
   protected rd: Read = Read.Head;
   protected wr: Write = Write.Open;
   /** Requests whose responses are not yet (fully) written, in request order. */
-  protected readonly queue: IncomingRequest[] = [];
+  protected readonly queue = new ExchangeQueue();
   /** The request whose body is being received. */
   protected receiving: IncomingRequest | null = null;
   /** The request whose body is streaming out (it has left the queue), and its writer. */
@@ -64,14 +62,43 @@ export abstract class ConnectionBase implements Timed {
   deadline = 0;
   wheelKey = 0;
   private due: Due = Due.None;
-  protected resolveDone!: () => void;
+  /** Called when the connection has closed (whenDone); a chain when there are several. */
+  private onDone: (() => void) | null = null;
 
   constructor(stream: Duplex, handler: Handler, options: ConnectionOptions, info: ConnectionInfo | undefined) {
     this.stream = stream;
     this.handler = handler;
     this.settings = settingsOf(options);
     this.given = info;
-    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /**
+   * Calls `callback` once the connection is closed and every exchange is settled (at once if it
+   * is). What the accept loop waits on (a Completion, server/concurrent.ts): no promise is made.
+   */
+  whenDone(callback: () => void): void {
+    if (this.wr === Write.Closed) { callback(); return; }
+    const prev = this.onDone;
+    this.onDone = prev === null ? callback : () => { prev(); callback(); };
+  }
+
+  /** The connection is closed (its exchanges settled or being settled). */
+  get closed(): boolean {
+    return this.wr === Write.Closed;
+  }
+
+  /** A promise of the same: resolves when the connection is closed and every exchange is settled. */
+  get done(): Promise<void> {
+    return new Promise((resolve) => this.whenDone(resolve));
+  }
+
+  /** The close is complete: tell whoever waits. */
+  protected settled(): void {
+    const done = this.onDone;
+    this.onDone = null;
+    const onClose = this.settings.onClose;
+    if (onClose !== null) onClose(this);
+    if (done !== null) done();
   }
 
   protected get parser(): RequestParser {

@@ -17,7 +17,7 @@ import { BODY_NONE, DATA, END, HEAD, NEED_DATA } from '../parser.js';
 import { IncomingRequest, type BodySource, type ConnectionInfo } from '../request.js';
 import type { Handler, SluiceResponse } from '../types.js';
 import { destroyBody, kConnection, onStreamClose, onStreamData, onStreamDrain, onStreamEnd, streamInfo, type ConnectionStream } from './base.js';
-import { wheel } from './deadlines.js';
+import { clock, wheel } from './deadlines.js';
 import type { ConnectionOptions } from './options.js';
 import { Responder } from './respond.js';
 import { Exchange, Read, Write } from './state.js';
@@ -33,7 +33,7 @@ export class Connection extends Responder implements BodySource {
     stream.on('close', onStreamClose);
     stream.on('drain', onStreamDrain);
     if (stream.destroyed) { this.onClose(); return; }
-    this.updateDeadline(Date.now());
+    this.updateDeadline(clock());
     if (stream.isPaused()) stream.resume(); // accepted with pauseOnConnect
   }
 
@@ -48,7 +48,7 @@ export class Connection extends Responder implements BodySource {
   drain(): void {
     if (this.draining || this.wr === Write.Closed) return;
     this.draining = true;
-    this.updateDeadline(Date.now());
+    this.updateDeadline(clock());
   }
 
   /** Cuts the connection now. */
@@ -67,7 +67,7 @@ export class Connection extends Responder implements BodySource {
       this.pump();
     } else if (rd === Read.Done) {
       this.setRead(Read.Discard); // bytes after the last request: dropped, and the close lingers
-      if (this.wr === Write.Finished) this.updateDeadline(Date.now());
+      if (this.wr === Write.Finished) this.updateDeadline(clock());
     }
     // (Discard: read and dropped, which keeps the kernel buffer empty so close() sends FIN, not RST)
   }
@@ -77,7 +77,7 @@ export class Connection extends Responder implements BodySource {
     if (this.pumping || this.wr === Write.Closed) return;
     this.pumping = true;
     const parser = this.parser;
-    const now = Date.now();
+    const now = clock();
     try {
       do {
         this.repump = false;
@@ -167,7 +167,7 @@ export class Connection extends Responder implements BodySource {
     }
     req._response = res;
     this.setExchange(req, Exchange.Ready);
-    if (req === this.queue[0] && !this.pumping) {
+    if (req === this.queue.first && !this.pumping) {
       this.writeReady();
       this.resumeParsing();
     }
@@ -181,7 +181,7 @@ export class Connection extends Responder implements BodySource {
     if (reading && !this.parserIdle) { this.pump(); return; } // bytes are waiting (an END may be due)
     if (reading) this.writeReady();
     this.updateReading();
-    this.updateDeadline(Date.now());
+    this.updateDeadline(clock());
   }
 
   protected failureResponse(err: unknown, req: IncomingRequest): SluiceResponse {
@@ -267,9 +267,9 @@ export class Connection extends Responder implements BodySource {
     this.receiving?._fail(new Error('connection closed'));
     this.receiving = null;
     this.writer?.abort(); // → bodyDone: released as aborted
-    for (const req of this.queue.splice(0)) this.release(req, req._response?.status ?? 0, 0, true);
+    for (const req of this.queue.takeAll()) this.release(req, req._response?.status ?? 0, 0, true);
     if (!this.stream.destroyed) this.stream.destroy();
-    this.resolveDone();
+    this.settled();
   }
 }
 

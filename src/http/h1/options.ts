@@ -1,6 +1,7 @@
 // What a connection can be configured with, and the defaults.
 import type { ParserLimits } from '../parser.js';
 import type { IncomingRequest } from '../request.js';
+import type { ConnectionBase } from './base.js';
 
 export interface ConnectionOptions extends Partial<ParserLimits> {
   /** Time allowed to receive a request's head, from its first byte (slowloris defence). 408 after. Default 10000. */
@@ -27,6 +28,11 @@ export interface ConnectionOptions extends Partial<ParserLimits> {
    * Protocol errors answered before any head was parsed are reported too, with an empty method.
    */
   onResponse?: (req: IncomingRequest, record: ResponseRecord) => void;
+  /**
+   * @internal Called once per connection when it has closed, before whenDone's callbacks: how a
+   * server keeps its set of open connections without a closure per connection.
+   */
+  onClose?: (connection: ConnectionBase) => void;
 }
 
 /** What became of one exchange, for onResponse. */
@@ -61,6 +67,7 @@ export interface Settings {
   maxPipelined: number;
   onError: (err: unknown, req: IncomingRequest | null) => void;
   onResponse: ((req: IncomingRequest, record: ResponseRecord) => void) | null;
+  onClose: ((connection: ConnectionBase) => void) | null;
 }
 
 const resolved = new WeakMap<ConnectionOptions, Settings>();
@@ -77,6 +84,7 @@ export function settingsOf(options: ConnectionOptions): Settings {
       maxPipelined: options.maxPipelined ?? DEFAULT_MAX_PIPELINED,
       onError: options.onError ?? defaultOnError,
       onResponse: options.onResponse ?? null,
+      onClose: options.onClose ?? null,
     };
     resolved.set(options, s);
   }

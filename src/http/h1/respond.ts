@@ -5,6 +5,7 @@ import { currentDateLine, errorBody, errorResponse } from '../encode.js';
 import type { IncomingRequest } from '../request.js';
 import { ConnectionBase, onStreamFinish } from './base.js';
 import { BodyWriter, SLICED_BODY_MIN, type BodyWriterOwner } from './body-writer.js';
+import { clock } from './deadlines.js';
 import { Framing, frameResponse, type FramedResponse } from './framing.js';
 import { Output } from './output.js';
 import { Continue, Exchange, Read, Write } from './state.js';
@@ -21,7 +22,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
 
   bodyWanted(req: IncomingRequest): void {
     if (req._continue !== Continue.Awaited) return;
-    if (req === this.queue[0] && this.wr === Write.Open) {
+    if (req === this.queue.first && this.wr === Write.Open) {
       this.setContinue(req, Continue.Sent);
       this.out.bytes(CONTINUE); // behind any response already gathered but not yet flushed
       if (!this.pumping) this.flushOut();
@@ -37,7 +38,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
     if (this.wr !== Write.Open) return;
     const queue = this.queue;
     while (queue.length > 0) {
-      const req = queue[0]!;
+      const req = queue.first!;
       if (req._state === Exchange.Handling) {
         if (req._continue === Continue.Due) {
           this.setContinue(req, Continue.Sent);
@@ -135,7 +136,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
 
   /** BodyWriterOwner: the stream's buffer is full. */
   writeBlocked(): void {
-    this.blocked(Date.now());
+    this.blocked(clock());
   }
 
   /** True when the connection should close after `req`'s response (shutdown in progress and nothing else pending). */
@@ -158,7 +159,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
       }
     }
     if (keepAlive) return false;
-    for (const later of this.queue.splice(0)) this.release(later, later._response?.status ?? 0, 0, true);
+    for (const later of this.queue.takeAll()) this.release(later, later._response?.status ?? 0, 0, true);
     // Closing. A handler that answered early and still reads the rest of its body gets it (reading
     // goes on until its END, then the connection closes); anything else still arriving is dropped.
     if (!(this.receiving === req && req._reading)) this.stopReading();
@@ -168,7 +169,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
   protected flushOut(): void {
     const out = this.output;
     if (out === null || out.empty || this.wr === Write.Closed) return;
-    if (!out.flush(this.stream)) this.blocked(Date.now());
+    if (!out.flush(this.stream)) this.blocked(clock());
   }
 
   /** A write is waiting for the peer to read: the send timeout runs from now (unless it runs already). */
@@ -193,7 +194,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
     this.setWrite(Write.Ending);
     const stream = this.stream;
     stream.end();
-    const now = Date.now();
+    const now = clock();
     // The last bytes must leave within the send timeout too (a client that never reads them).
     if (this.sendSince === 0) { this.sendSince = now; this.sendMark = stream.writableLength; }
     if (stream.writableFinished) this.onFinish();
@@ -210,7 +211,7 @@ export abstract class Responder extends ConnectionBase implements BodyWriterOwne
     // dropping for a while: closing with unread bytes makes the kernel send RST, which can destroy
     // the response we just sent. (Read.Body: a handler still reads the rest of the body; END closes.)
     if (this.rd === Read.Eof || this.rd === Read.Done) { this.stream.destroy(); return; }
-    const now = Date.now();
+    const now = clock();
     this.lingerSince = now;
     this.updateReading();
     this.updateDeadline(now);
