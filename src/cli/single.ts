@@ -57,6 +57,9 @@ export async function runServing(config: CliConfig, run: ServingRun): Promise<vo
     reloadOnSighup(server, (line) => console.log(line));
   } else {
     console.log(`sluice listening on ${server.url}`);
+    // Without certificates a single process has nothing to read again; SIGHUP's default action
+    // (exit) would take the server down for a signal that means "reload" everywhere else.
+    process.on('SIGHUP', () => console.log('sluice: SIGHUP: nothing to reload in a single process (certificates reload with --tls-cert; --workers N replaces workers one by one)'));
   }
   for (const line of lanLines(server.host, server.port, tlsCli ? 'https' : 'http')) console.log(line);
   adminLine(run.adminUrl);
