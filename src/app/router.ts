@@ -84,6 +84,7 @@ export class Router {
           return p.handler(req);
         }
         (allowed ??= []).push(p.method);
+        if (p.method === 'GET') allowed.push('HEAD'); // (answered like GET, as above)
       }
     }
     if (allowed !== null && !allowed.includes('*')) {
