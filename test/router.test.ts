@@ -95,7 +95,7 @@ test('over a real server: params, 405 with Allow, 404', async () => {
     assert.equal(await u.text(), 'user {"id":"42"}');
     const m = await get('/users/42', 'DELETE');
     assert.equal(m.status, 405);
-    assert.deepEqual(m.headers.get('allow')!.split(', ').sort(), ['GET', 'PUT']);
+    assert.deepEqual(m.headers.get('allow')!.split(', ').sort(), ['GET', 'HEAD', 'PUT']);
     await m.arrayBuffer();
     const n = await get('/missing');
     assert.equal(n.status, 404);
