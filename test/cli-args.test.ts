@@ -37,6 +37,8 @@ test('every flag lands in the configuration', () => {
   );
   assert.deepEqual(c.static, { cacheControl: 'no-cache', compress: true, single: true, list: true, dotfiles: true, memoryCacheBytes: 1024, cleanUrls: false, trailingSlash: undefined, hide: [] });
   assert.equal(parse(['--port=8080']).serve.port, 8080, '--flag=value works too');
+  assert.deepEqual(parse(['--methods', 'PURGE, BREW']).serve.extraMethods, ['PURGE', 'BREW']);
+  assert.equal(parse([]).serve.extraMethods, undefined);
 });
 
 test('PORT and HOST come from the environment; flags win over it', () => {
@@ -71,6 +73,9 @@ const bad: [string[], RegExp][] = [
   [['--max-header-size', '100'], /^--max-header-size must be between 256 and 1048576, got 100$/],
   [['--max-target-length', '8'], /^--max-target-length must be between 16/],
   [['--max-body-size', '1e6'], /^--max-body-size must be a whole number, got "1e6"$/],
+  [['--methods', 'PURGE,'], /^--methods: not a method name: ""/],
+  [['--methods', 'BR EW'], /^--methods: not a method name: "BR EW"/],
+  [['--methods', 'GET/1'], /^--methods: not a method name: "GET\/1"/],
   [['--headers-timeout', '0'], /^--headers-timeout must be between 1 and 86400000/],
   [['--request-timeout', '99999999999'], /^--request-timeout must be between 1 and/],
   [['--keep-alive-timeout', 'soon'], /^--keep-alive-timeout must be a whole number/],

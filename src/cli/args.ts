@@ -8,6 +8,7 @@ import type { StaticOptions } from '../app/static/index.js';
 import { SITE_CONFIG_NAME, SiteConfigError, siteRulesFor, type SiteRules } from '../app/config/index.js';
 import type { TlsSettings } from '../tls/options.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
+import { isToken } from '../http/grammar.js';
 import { DEFAULT_PORT, type ServeOptions } from '../server/server.js';
 import { compileTrust, TrustListError } from '../proxy/trust.js';
 
@@ -29,6 +30,8 @@ Options:
   --max-header-size BYTES   request line + headers limit, 431 beyond (default ${DEFAULT_LIMITS.maxHeaderSize})
   --max-target-length BYTES request-target limit, 414 beyond (default ${DEFAULT_LIMITS.maxTargetLength})
   --max-body-size BYTES     request body limit, 413 beyond (default ${DEFAULT_LIMITS.maxBodySize})
+  --methods LIST            request methods to accept beyond RFC 9110's, PATCH and WebDAV's
+                            (comma-separated, case-sensitive, e.g. PURGE,BREW); others get 501
   --headers-timeout MS      time to receive a request's head, 408 after (default 10000)
   --request-timeout MS      time to receive a whole request, 408 after (default 30000)
   --keep-alive-timeout MS   idle keep-alive connections close after (default 5000)
@@ -154,6 +157,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'max-header-size': { type: 'string' },
         'max-target-length': { type: 'string' },
         'max-body-size': { type: 'string' },
+        methods: { type: 'string' },
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
         'keep-alive-timeout': { type: 'string' },
@@ -251,6 +255,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       maxHeaderSize: intFlag('max-header-size', v['max-header-size'], 256, 1024 * 1024),
       maxTargetLength: intFlag('max-target-length', v['max-target-length'], 16, 1024 * 1024),
       maxBodySize: intFlag('max-body-size', v['max-body-size'], 0),
+      extraMethods: methodList(v.methods),
       headersTimeoutMs: ms('headers-timeout', v['headers-timeout']),
       requestTimeoutMs: ms('request-timeout', v['request-timeout']),
       keepAliveTimeoutMs: ms('keep-alive-timeout', v['keep-alive-timeout']),
@@ -288,6 +293,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     },
     tls,
   };
+}
+
+/** --methods: comma-separated method tokens (RFC 9110 §9.1: a method is a token, case-sensitive). */
+function methodList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const methods = value.split(',').map((m) => m.replace(/^[ \t]+|[ \t]+$/g, ''));
+  for (const m of methods) {
+    if (!isToken(m)) throw new UsageError(`--methods: not a method name: ${JSON.stringify(m)} (a token: letters, digits and symbols such as - _ . ~; comma-separated)`);
+  }
+  return methods;
 }
 
 function tlsFlags(
