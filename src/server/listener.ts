@@ -129,7 +129,8 @@ export class Listener implements AsyncIterable<net.Socket> {
       this.queued.push(socket);
     } else {
       this.rejected++;
-      if (this.busy === 'close') socket.destroy();
+      // (An HTTP/2 client, by ALPN, would read the HTTP/1.1 answer as a broken frame: it gets a close.)
+      if (this.busy === 'close' || (socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2') socket.destroy();
       else answerAndClose(socket, BUSY_RESPONSE);
     }
   }
