@@ -16,6 +16,13 @@ const connect = (origin: string) => h2connect(origin, local.cert);
 
 after(cleanup);
 
+// Responses an app builds once and returns again and again, sharing one frozen header object:
+// the HEADERS built from it are cached, and must follow the status and length of each response.
+const PREPARED_FIELDS = Object.freeze({ 'Content-Type': 'text/plain', ETag: '"p1"', 'Cache-Control': 'no-cache' });
+const PREPARED = Object.freeze({ status: 200, headers: PREPARED_FIELDS, body: 'prepared body\n' });
+const PREPARED_SHORT = Object.freeze({ status: 200, headers: PREPARED_FIELDS, body: 'short\n' });
+const PREPARED_GONE = Object.freeze({ status: 410, headers: PREPARED_FIELDS, body: 'gone\n' });
+
 describe('HTTP/2 and HTTP/1.1 on one TLS port, one handler', { timeout: 60_000 }, () => {
   let server: Server;
   let origin: string;
@@ -55,6 +62,7 @@ describe('HTTP/2 and HTTP/1.1 on one TLS port, one handler', { timeout: 60_000 }
           return { body };
         }
         case '/length': return { headers: { 'Content-Type': 'text/plain' }, body: 'twelve bytes' };
+        case '/prepared': return req.query === 'short' ? PREPARED_SHORT : req.query === 'gone' ? PREPARED_GONE : PREPARED;
         default: return { status: 404, body: 'not found\n' };
       }
     }) as Handler, { maxBodySize: 1024 * 1024 }));
@@ -111,6 +119,44 @@ describe('HTTP/2 and HTTP/1.1 on one TLS port, one handler', { timeout: 60_000 }
       assert.equal(await one('/teapot'), 418);
       assert.equal(await one('/bad-header'), 500);
       assert.equal(await one('/length'), 200);
+    } finally { s.close(); }
+  });
+
+  test('a prepared response (frozen headers) served again and again: each one complete, with its own status, length and Date', T, async () => {
+    const s = connect(origin);
+    try {
+      const one = (p: string, method = 'GET') => new Promise<{ h: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const r = s.request({ ':path': p, ':method': method });
+        let h: Record<string, unknown> = {};
+        let body = '';
+        r.on('response', (x) => { h = x; });
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => { body += c; });
+        r.on('end', () => resolve({ h, body }));
+        r.on('error', reject);
+        r.end();
+      });
+      const seen: string[] = [];
+      for (const [p, method, status, body] of [
+        ['/prepared', 'GET', 200, 'prepared body\n'], ['/prepared', 'GET', 200, 'prepared body\n'],
+        ['/prepared?short', 'GET', 200, 'short\n'], ['/prepared', 'HEAD', 200, ''], ['/prepared?gone', 'GET', 410, 'gone\n'],
+        ['/prepared', 'GET', 200, 'prepared body\n'],
+      ] as const) {
+        const r = await one(p, method);
+        assert.equal(r.h[':status'], status, `${method} ${p}`);
+        assert.equal(r.body, body, `${method} ${p}`);
+        assert.equal(r.h['content-length'], String(method === 'HEAD' ? 'prepared body\n'.length : body.length), `${method} ${p}`);
+        assert.equal(r.h['etag'], '"p1"');
+        assert.equal(r.h['cache-control'], 'no-cache');
+        assert.equal(typeof r.h['date'], 'string');
+        seen.push(r.h['date'] as string);
+      }
+      // The shared objects are as the app made them (nothing was added to them along the way).
+      assert.deepEqual(Object.keys(PREPARED_FIELDS), ['Content-Type', 'ETag', 'Cache-Control']);
+      // A Date from the clock of each response, not one frozen in a cached head.
+      await sleep(1100);
+      const later = await one('/prepared');
+      assert.notEqual(later.h['date'], seen[0]);
     } finally { s.close(); }
   });
 

@@ -1,7 +1,7 @@
 // HTTPS scenarios: GET / on the demo site over TLS, sluice vs nginx with the same page and the
 // same certificate (EC P-256, made with openssl for the run).
-//   7  HTTP/1.1 over TLS, keep-alive, 50 connections (wrk)
-//   8  HTTP/2, h2load -c 50 -m 10 (50 connections, 10 streams each); sluice is also measured with
+//   12 HTTP/1.1 over TLS, keep-alive, 50 connections (wrk)
+//   13 HTTP/2, h2load -c 50 -m 10 (50 connections, 10 streams each); sluice is also measured with
 //      `h2load --h1` (the same client over HTTP/1.1, 10 requests pipelined per connection), which
 //      shows what node:http2 costs against sluice's own HTTP/1.1 engine on the same socket layer.
 // Servers are pinned to CPU 1 and the load to CPU 0, rounds interleave the servers, as in run.ts.
@@ -13,6 +13,7 @@ import { freePort, makeTempDir, pinned, removeTempDir, runToEnd, spawnTracked, s
 import type { LoadGenerator } from '../load.js';
 import { writeNginxConfig } from '../nginx.js';
 import { finish, type ScenarioResult, type ServerResult } from '../results.js';
+import { INTERMEDIATE_CIPHERS } from '../../src/tls/options.js';
 
 export const HTTPS_ID = '12';
 export const HTTP2_ID = '13';
@@ -69,11 +70,16 @@ async function startNginxTls(ctx: TlsBenchContext, bin: string, pem: { cert: str
   const port = await freePort(HOST);
   const conf = writeNginxConfig({ dir, host: HOST, port, root: path.resolve(ctx.site), index: 'hello.html', notFoundPage: '404.html' });
   // The plain config, made TLS: the same server block on `listen ... ssl http2` (nginx 1.22 syntax),
-  // with nginx's defaults for protocols and ciphers (TLS 1.2/1.3) and a session cache.
+  // TLS 1.2/1.3, a session cache, and sluice's cipher list in sluice's order of preference: left
+  // to the client's order nginx would pick AES-256-GCM where sluice picks AES-128-GCM, and both
+  // servers must encrypt alike for the comparison to mean something.
+  const tls12 = INTERMEDIATE_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
+  const tls13 = INTERMEDIATE_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':');
   const tlsConf = fs.readFileSync(conf, 'utf8').replace(
     /listen ([^;]+) backlog=2048;/,
     `listen $1 ssl http2 backlog=2048;\n    ssl_certificate ${pem.cert};\n    ssl_certificate_key ${pem.key};\n` +
-    '    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:SSL:10m;\n    http2_max_concurrent_streams 128;',
+    '    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:SSL:10m;\n    http2_max_concurrent_streams 128;\n' +
+    `    ssl_prefer_server_ciphers on;\n    ssl_ciphers ${tls12};\n    ssl_conf_command Ciphersuites ${tls13};`,
   );
   fs.writeFileSync(conf, tlsConf);
   const [cmd, argv] = pinned(ctx.serverCpu, bin, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;']);
@@ -93,6 +99,16 @@ function probe(port: number): Promise<{ status: number; length: number }> {
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve({ status: 0, length: 0 }));
   });
+}
+
+/** The protocol and cipher a server negotiates with OpenSSL's client defaults (as wrk and h2load use), or null. */
+function negotiated(port: number): string | null {
+  try {
+    const out = execFileSync('openssl', ['s_client', '-connect', `${HOST}:${port}`], { input: '', stdio: 'pipe', timeout: 10_000 }).toString();
+    return /New, (\S+), Cipher is (\S+)/.exec(out)?.slice(1, 3).join(' ') ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** h2load's summary lines → the rps metrics (it reports a mean, not percentiles: p50 holds the mean). */
@@ -161,6 +177,8 @@ export async function runTlsScenarios(ctx: TlsBenchContext, ids: string[]): Prom
     const probes = await Promise.all([...running.values()].map(async (s) => [s.name, await probe(s.port)] as const));
     for (const [name, p] of probes) if (p.status !== 200) { notes.push(`${name}: GET / over HTTPS answered ${p.status}`); running.delete(name); }
     const lengths = new Set(probes.filter(([, p]) => p.status === 200).map(([, p]) => p.length));
+    const ciphers = [...running.values()].map((s) => `${s.name}: ${negotiated(s.port) ?? 'unknown'}`);
+    notes.push(`negotiated: ${ciphers.join(', ')}`);
     if (lengths.size > 1) notes.push(`the servers send pages of different lengths: ${probes.map(([n, p]) => `${n} ${p.length}`).join(', ')}`);
 
     if (ids.includes(HTTPS_ID)) {

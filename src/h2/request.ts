@@ -8,54 +8,69 @@ import { lowerQuery } from '../http/fields.js';
 import type { ConnectionInfo, ForwardedView, IncomingRequest } from '../http/request.js';
 import type { Headers, SluiceRequest } from '../http/types.js';
 
-/** Request fields in the order received, minus the pseudo-fields (`:method`, `:path`...). */
+/**
+ * Request fields in the order received, minus the pseudo-fields (`:method`, `:path`...). Read
+ * straight from node:http2's flat list, which is kept as it is: nothing is copied per request.
+ */
 export class H2Headers implements Headers {
-  private readonly names: string[] = [];
-  private readonly values: string[] = [];
+  private readonly raw: readonly string[];
+  /** :authority stands in for Host in HTTP/2; handlers written for HTTP/1.1 look for Host. */
+  private readonly authority: string | undefined;
 
   /** `raw`: [name, value, name, value...] as node:http2 received them (names in lower case). */
   constructor(raw: readonly string[], authority: string | undefined) {
+    this.raw = raw;
+    this.authority = authority;
+  }
+
+  get size(): number {
+    const raw = this.raw;
+    let n = 0;
     let hasHost = false;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i];
       if (name.charCodeAt(0) === 58 /* : */) continue;
       if (name === 'host') hasHost = true;
-      this.names.push(name);
-      this.values.push(raw[i + 1]);
+      n++;
     }
-    // :authority stands in for Host in HTTP/2; handlers written for HTTP/1.1 look for Host.
-    if (!hasHost && authority !== undefined) {
-      this.names.push('host');
-      this.values.push(authority);
-    }
-  }
-
-  get size(): number {
-    return this.names.length;
+    return hasHost || this.authority === undefined ? n : n + 1;
   }
 
   // Names arrive in lower case (HTTP/2 requires it); a lookup may use any case, as with HTTP/1.1.
   get(name: string): string | undefined {
     const q = lowerQuery(name);
-    const i = this.names.indexOf(q);
-    if (i === -1) return undefined;
+    if (q.charCodeAt(0) === 58) return undefined; // pseudo-fields are not fields
     // HTTP/2 may split Cookie into one field per crumb; rejoin them as HTTP/1.1 would send it.
-    return q === 'cookie' ? this.getAll('cookie').join('; ') : this.values[i];
+    if (q === 'cookie') { const all = this.getAll(q); return all.length === 0 ? undefined : all.join('; '); }
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i] === q) return raw[i + 1];
+    return q === 'host' ? this.authority : undefined;
   }
 
   getAll(name: string): string[] {
     const q = lowerQuery(name);
     const out: string[] = [];
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] === q) out.push(this.values[i]);
+    if (q.charCodeAt(0) === 58) return out;
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i] === q) out.push(raw[i + 1]);
+    if (out.length === 0 && q === 'host' && this.authority !== undefined) out.push(this.authority);
     return out;
   }
 
   has(name: string): boolean {
-    return this.names.includes(lowerQuery(name));
+    return this.get(name) !== undefined;
   }
 
   *entries(): IterableIterator<[string, string]> {
-    for (let i = 0; i < this.names.length; i++) yield [this.names[i], this.values[i]];
+    const raw = this.raw;
+    let hasHost = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      if (name.charCodeAt(0) === 58) continue;
+      if (name === 'host') hasHost = true;
+      yield [name, raw[i + 1]];
+    }
+    if (!hasHost && this.authority !== undefined) yield ['host', this.authority];
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
@@ -76,8 +91,10 @@ export interface H2RequestInit {
   /** The connection's client and transport; its `forwarded` is consulted per request, lazily. */
   info: ConnectionInfo;
   maxBodySize: number;
-  /** The body grew past maxBodySize. */
-  onTooLarge(): void;
+  /** Told when the body grows past maxBodySize. */
+  owner: { tooLarge(): void };
+  /** Read the clock for _startedAt (only logs and metrics use it). */
+  clock: boolean;
 }
 
 export class H2Request implements SluiceRequest {
@@ -92,15 +109,15 @@ export class H2Request implements SluiceRequest {
   readonly hasBody: boolean;
   /** @internal The protocol as access logs write it. */
   readonly _protocol = 'HTTP/2.0';
-  /** @internal performance.now() when the stream opened, as HTTP/1.1 requests have it. */
-  _startedAt = performance.now();
+  /** @internal performance.now() when the stream opened (set only when an onResponse hook will read it), as HTTP/1.1 requests have it. */
+  _startedAt = 0;
 
   private readonly info: ConnectionInfo;
   private readonly authority: string;
   private view: ForwardedView | null = null;
   private readonly h2: ServerHttp2Stream;
   private readonly maxBodySize: number;
-  private readonly onTooLarge: () => void;
+  private readonly owner: { tooLarge(): void };
   private mode = BodyMode.Pending;
   private received = 0;
   private ended: boolean;
@@ -137,7 +154,8 @@ export class H2Request implements SluiceRequest {
     this.info = init.info;
     this.h2 = stream;
     this.maxBodySize = init.maxBodySize;
-    this.onTooLarge = init.onTooLarge;
+    this.owner = init.owner;
+    if (init.clock) this._startedAt = performance.now();
     this.hasBody = !stream.endAfterHeaders && this.headers.get('content-length') !== '0';
     this.ended = !this.hasBody;
   }
@@ -210,7 +228,7 @@ export class H2Request implements SluiceRequest {
     this.received += chunk.length;
     if (this.received > this.maxBodySize) {
       this.fail(new HttpError(413, 'Content Too Large'));
-      this.onTooLarge();
+      this.owner.tooLarge();
       return;
     }
     if (this.mode === BodyMode.Stream) {

@@ -18,26 +18,59 @@ export interface Written {
   aborted: boolean;
 }
 
-interface Fields { fields: OutgoingHttpHeaders; contentLength: number }
+interface Fields {
+  fields: OutgoingHttpHeaders;
+  contentLength: number;
+  /** From a frozen header object: the last HEADERS built from it are kept, frozen, and reused. */
+  prepared: boolean;
+  lastStatus: number;
+  lastLength: number;
+  lastHead: OutgoingHttpHeaders | null;
+}
 
 /** Frozen header objects (an app's prepared responses) are converted and checked once, not per response. */
 const prepared = new WeakMap<object, Fields>();
 
-/** Builds the HEADERS of a response. Throws on an invalid status or field (the caller answers 500). */
-export function responseHead(res: SluiceResponse): { head: OutgoingHttpHeaders; status: number; contentLength: number } {
-  const status = res.status ?? 200;
-  if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`Invalid status ${status} for HTTP/2`);
+/** respond() copies its options: shared ones save an object per response. */
+const END_STREAM = Object.freeze({ endStream: true });
+const MORE_DATA = Object.freeze({ endStream: false });
+
+function fieldsOf(res: SluiceResponse): Fields {
   const headers = res.headers;
   let f = headers === undefined ? undefined : prepared.get(headers);
   if (f === undefined) {
-    f = convert(headers);
-    if (headers !== undefined && Object.isFrozen(headers)) prepared.set(headers, f);
+    const frozen = headers !== undefined && Object.isFrozen(headers);
+    f = convert(headers, frozen);
+    if (frozen) prepared.set(headers!, f);
   }
-  // A fresh object per response: node:http2 keeps the one it is given as the stream's sentHeaders.
-  return { head: Object.assign({ ':status': status }, f.fields), status, contentLength: f.contentLength };
+  return f;
 }
 
-function convert(headers: SluiceResponse['headers']): Fields {
+/**
+ * The HEADERS for `status` and a content-length (-1: none). node:http2's respond() copies the
+ * object it is given into a new one (adding Date) and never writes to it, so a prepared
+ * response's HEADERS are built once and handed over again while status and length stay the same;
+ * they are frozen so that a Node that did write to them would fail loudly (a 500), not send stale fields.
+ */
+function headFor(f: Fields, status: number, length: number): OutgoingHttpHeaders {
+  if (f.lastHead !== null && f.lastStatus === status && f.lastLength === length) return f.lastHead;
+  const head: OutgoingHttpHeaders = Object.assign({ ':status': status }, f.fields);
+  if (length >= 0) head['content-length'] = length;
+  if (f.prepared) {
+    f.lastStatus = status;
+    f.lastLength = length;
+    f.lastHead = Object.freeze(head);
+  }
+  return head;
+}
+
+function checkStatus(res: SluiceResponse): number {
+  const status = res.status ?? 200;
+  if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`Invalid status ${status} for HTTP/2`);
+  return status;
+}
+
+function convert(headers: SluiceResponse['headers'], frozen: boolean): Fields {
   const fields: OutgoingHttpHeaders = {};
   let contentLength = -1;
   if (headers !== undefined) {
@@ -57,7 +90,7 @@ function convert(headers: SluiceResponse['headers']): Fields {
       else fields[lower] = (value as readonly string[]).map((v) => checked(name, String(v)));
     }
   }
-  return { fields, contentLength };
+  return { fields, contentLength, prepared: frozen, lastStatus: 0, lastLength: -1, lastHead: null };
 }
 
 function checked(name: string, value: string): string {
@@ -66,11 +99,13 @@ function checked(name: string, value: string): string {
 }
 
 /**
- * Writes `res` on `stream` (whose request had method `method`) and resolves when the stream is
- * done with it: completely written, or closed before that (aborted).
+ * Writes `res` on `stream` (whose request had method `method`); `done`, when given, is called
+ * once the stream is done with it: completely written, or closed before that (aborted).
  */
-export function writeResponse(stream: ServerHttp2Stream, method: string, res: SluiceResponse): Promise<Written> {
-  const { head, status, contentLength } = responseHead(res);
+export function writeResponse(stream: ServerHttp2Stream, method: string, res: SluiceResponse, done: ((w: Written) => void) | null): void {
+  const status = checkStatus(res);
+  const f = fieldsOf(res);
+  const contentLength = f.contentLength;
   const body = res.body;
   const noBody = status === 204 || status === 304;
   const isHead = method === 'HEAD';
@@ -78,38 +113,36 @@ export function writeResponse(stream: ServerHttp2Stream, method: string, res: Sl
 
   if (bytes !== null || body === null || body === undefined || noBody) {
     const length = bytes?.byteLength ?? 0;
-    if (!noBody) head['content-length'] = isHead && length === 0 && contentLength >= 0 ? contentLength : length;
+    const head = headFor(f, status, noBody ? -1 : isHead && length === 0 && contentLength >= 0 ? contentLength : length);
     if (noBody || isHead) destroyBody(body);
     const send = !noBody && !isHead && length > 0;
-    stream.respond(head, { endStream: !send });
+    // With the body in hand, the HEADERS go without END_STREAM and the DATA right after.
+    stream.respond(head, send ? MORE_DATA : END_STREAM);
     if (send) stream.end(bytes);
-    return settled(stream, status, send ? length : 0);
+    if (done !== null) settled(stream, status, send ? length : 0, done);
+    return;
   }
 
   // A stream or async iterable.
-  if (contentLength >= 0) head['content-length'] = contentLength;
+  const head = headFor(f, status, contentLength);
   if (isHead) {
     destroyBody(body);
-    stream.respond(head, { endStream: true });
-    return settled(stream, status, 0);
+    stream.respond(head, END_STREAM);
+    if (done !== null) settled(stream, status, 0, done);
+    return;
   }
-  stream.respond(head);
+  stream.respond(head, MORE_DATA);
   const source = body instanceof Readable ? body : Readable.from(body as AsyncIterable<Uint8Array | string>, { objectMode: false });
   let sent = 0;
-  source.on('data', (c: Uint8Array | string) => { sent += typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength; });
-  return new Promise((resolve) => {
-    // pipeline: backpressure both ways; an error on either side destroys the other (a body that
-    // fails mid-way resets the stream: the client must not take a truncated body as complete).
-    pipeline(source, stream, (err) => resolve({ status, bodyBytes: sent, aborted: err != null && !stream.writableFinished }));
-  });
+  if (done !== null) source.on('data', (c: Uint8Array | string) => { sent += typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength; });
+  // pipeline: backpressure both ways; an error on either side destroys the other (a body that
+  // fails mid-way resets the stream: the client must not take a truncated body as complete).
+  pipeline(source, stream, (err) => { if (done !== null) done({ status, bodyBytes: sent, aborted: err != null && !stream.writableFinished }); });
 }
 
-function settled(stream: ServerHttp2Stream, status: number, bodyBytes: number): Promise<Written> {
-  return new Promise((resolve) => {
-    if (stream.writableFinished) { resolve({ status, bodyBytes, aborted: false }); return; }
-    const done = () => { stream.off('finish', done); stream.off('close', done); resolve({ status, bodyBytes, aborted: !stream.writableFinished }); };
-    stream.on('finish', done);
-    stream.on('close', done);
-  });
+function settled(stream: ServerHttp2Stream, status: number, bodyBytes: number, report: (w: Written) => void): void {
+  if (stream.writableFinished) { report({ status, bodyBytes, aborted: false }); return; }
+  const done = () => { stream.off('finish', done); stream.off('close', done); report({ status, bodyBytes, aborted: !stream.writableFinished }); };
+  stream.on('finish', done);
+  stream.on('close', done);
 }
-

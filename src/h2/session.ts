@@ -85,19 +85,31 @@ export class H2Front {
   }
 }
 
+// Per-stream state lives in an H2Exchange found on the stream by this key, so the listeners
+// every stream needs are shared functions rather than closures made per stream.
+const kExchange = Symbol('sluice.h2.exchange');
+type ExchangeStream = ServerHttp2Stream & { [kExchange]?: H2Exchange };
+
+function ignore(): void {}
+
+function onExchangeClose(this: ExchangeStream): void {
+  this[kExchange]!.onClose();
+}
+
 /** One client's session: its streams, its limits, its end. */
 export class H2Connection {
   readonly done: Promise<void>;
   private readonly session: ServerHttp2Session | null;
-  private readonly front: H2Front | null;
-  private readonly limits: Limits | null;
+  /** @internal */ readonly front: H2Front | null;
+  /** @internal */ readonly limits: Limits | null;
   private open = 0;
+  /** Made once per session and refreshed: a new timer each time the session goes idle costs more. */
   private idleTimer: NodeJS.Timeout | null = null;
   private resetWindowStart = 0;
   private resets = 0;
-  private ending = false;
+  /** @internal */ ending = false;
   /** The client, fixed for the session (read once: session.socket is a proxy, costly to reach per stream). */
-  private readonly info: ConnectionInfo | null;
+  /** @internal */ readonly info: ConnectionInfo | null;
 
   static closed(): H2Connection {
     return new H2Connection(null, null, null, null);
@@ -113,7 +125,7 @@ export class H2Connection {
       return;
     }
     this.done = new Promise((resolve) => session.once('close', resolve));
-    session.on('error', () => {}); // a broken session closes; its streams see it
+    session.on('error', ignore); // a broken session closes; its streams see it
     session.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: number, raw: string[]) => this.onStream(stream, raw));
     this.armIdle();
   }
@@ -132,14 +144,23 @@ export class H2Connection {
   }
 
   private armIdle(): void {
-    this.clearIdle();
     if (this.ending) return;
-    this.idleTimer = setTimeout(() => this.drain(), this.limits!.idleTimeoutMs);
-    this.idleTimer.unref();
+    if (this.idleTimer === null) {
+      this.idleTimer = setTimeout(() => { if (this.open === 0) this.drain(); }, this.limits!.idleTimeoutMs);
+      this.idleTimer.unref();
+    } else {
+      this.idleTimer.refresh();
+    }
   }
 
   private clearIdle(): void {
     if (this.idleTimer !== null) { clearTimeout(this.idleTimer); this.idleTimer = null; }
+  }
+
+  /** @internal A stream closed; `resetByClient`: the client cancelled it before its response was out. */
+  streamClosed(resetByClient: boolean): void {
+    if (resetByClient) this.countReset();
+    if (--this.open === 0) this.armIdle();
   }
 
   /** A stream the client reset: too many per second and the whole session goes. */
@@ -158,99 +179,128 @@ export class H2Connection {
   private onStream(stream: ServerHttp2Stream, raw: string[]): void {
     const limits = this.limits!;
     const front = this.front!;
-    stream.on('error', () => {}); // resets and write errors end the stream; 'close' tidies up
+    // (The idle timer is left running while streams are open: it does nothing then, and is
+    // refreshed when the last one closes.)
     this.open++;
-    this.clearIdle();
-    let resetByUs = false;
-    let responded = false;
-    let timer: NodeJS.Timeout | null = null;
-
-    const closeStream = (code: number) => {
-      resetByUs = true;
-      stream.close(code);
-    };
-
-    const req = new H2Request({
-      stream, rawHeaders: raw, info: this.info!, maxBodySize: limits.maxBodySize,
-      onTooLarge: () => {
-        if (!responded) answer(errorResponse(413, 'Content Too Large'));
-        else closeStream(NGHTTP2_CANCEL);
-      },
-    });
-
-    stream.on('close', () => {
-      if (timer !== null) clearTimeout(timer);
-      if (!stream.writableFinished || !responded) {
-        req._aborted();
-        if (stream.rstCode !== NGHTTP2_NO_ERROR && !resetByUs && !this.ending) this.countReset();
-      }
-      if (--this.open === 0) this.armIdle();
-    });
-
-    const report = (w: Written) => {
-      const onResponse = front.options.onResponse;
-      // The hook is typed for the HTTP/1.1 engine's request; an H2Request has the same public fields and _startedAt.
-      if (onResponse) onResponse(req as unknown as Parameters<typeof onResponse>[0], w);
-      if (!req._bodyComplete && !stream.closed) {
-        req._discard(); // the answer is out: an unread body is not wanted (RFC 9113 §8.1)
-        closeStream(NGHTTP2_NO_ERROR);
-      }
-    };
-
-    const answer = (res: SluiceResponse) => {
-      if (responded || stream.closed || stream.destroyed) { destroyBody(res.body); return; }
-      responded = true;
-      let written: Promise<Written>;
-      try {
-        written = writeResponse(stream, req.method, res);
-      } catch (err) {
-        if (stream.headersSent) { closeStream(NGHTTP2_CANCEL); return; }
-        logError(front, err);
-        destroyBody(res.body);
-        written = writeResponse(stream, req.method, INTERNAL_ERROR);
-      }
-      void written.then(report);
-    };
-
-    const fail = (err: unknown): SluiceResponse => {
-      if (err instanceof HttpError) return errorResponse(err.status, err.message);
-      logError(front, err);
-      return INTERNAL_ERROR;
-    };
+    const ex = new H2Exchange(this, stream, raw);
+    const req = ex.req;
+    (stream as ExchangeStream)[kExchange] = ex;
+    stream.on('error', ignore); // resets and write errors end the stream; 'close' tidies up
+    stream.on('close', onExchangeClose);
 
     // Limits checked before the handler runs, as the HTTP/1.1 parser does.
     let headerBytes = 0;
     for (let i = 0; i < raw.length; i++) headerBytes += raw[i].length + 16;
-    if (headerBytes > limits.maxHeaderListSize) { answer(errorResponse(431, 'Request Header Fields Too Large')); return; }
-    if (req.target.length > limits.maxTargetLength) { answer(errorResponse(414, 'URI Too Long')); return; }
+    if (headerBytes > limits.maxHeaderListSize) { ex.answer(errorResponse(431, 'Request Header Fields Too Large')); return; }
+    if (req.target.length > limits.maxTargetLength) { ex.answer(errorResponse(414, 'URI Too Long')); return; }
     if (req.method === '' || (req.method !== 'CONNECT' && !req.target.startsWith('/') && req.target !== '*')) {
-      answer(errorResponse(400, 'Bad Request')); return;
+      ex.answer(errorResponse(400, 'Bad Request')); return;
     }
     const declared = req.headers.get('content-length');
-    if (declared !== undefined && Number(declared) > limits.maxBodySize) { answer(errorResponse(413, 'Content Too Large')); return; }
-
+    if (declared !== undefined && Number(declared) > limits.maxBodySize) { ex.answer(errorResponse(413, 'Content Too Large')); return; }
     if (req.hasBody) {
-      timer = setTimeout(() => {
-        timer = null;
-        if (req._bodyComplete) return;
-        req._fail(new HttpError(408, 'Request Timeout: request not received in time'));
-        if (!responded) answer(errorResponse(408, 'Request Timeout: request not received in time'));
-        else closeStream(NGHTTP2_CANCEL);
-      }, limits.requestTimeoutMs);
-      timer.unref();
+      ex.timer = setTimeout(onRequestTimeout, limits.requestTimeoutMs, ex);
+      ex.timer.unref();
     }
 
     let result: SluiceResponse | Promise<SluiceResponse>;
     try {
       result = front.handler(req);
     } catch (err) {
-      answer(fail(err));
+      ex.answer(ex.fail(err));
       return;
     }
     if (result !== null && typeof (result as Promise<SluiceResponse>).then === 'function') {
-      (result as Promise<SluiceResponse>).then((res) => answer(checkedResponse(res, fail)), (err) => answer(fail(err)));
+      (result as Promise<SluiceResponse>).then((res) => ex.answered(res), (err) => ex.answer(ex.fail(err)));
     } else {
-      answer(checkedResponse(result as SluiceResponse, fail));
+      ex.answered(result as SluiceResponse);
+    }
+  }
+}
+
+function onRequestTimeout(ex: H2Exchange): void {
+  ex.timer = null;
+  if (ex.req._bodyComplete) return;
+  ex.req._fail(new HttpError(408, 'Request Timeout: request not received in time'));
+  if (!ex.responded) ex.answer(errorResponse(408, 'Request Timeout: request not received in time'));
+  else ex.closeStream(NGHTTP2_CANCEL);
+}
+
+/** One stream: its request, whether it was answered, its body timer. */
+class H2Exchange {
+  readonly req: H2Request;
+  responded = false;
+  resetByUs = false;
+  timer: NodeJS.Timeout | null = null;
+  /** Bound once, and only when the end of the response must be watched (see answer()). */
+  private reporter: ((w: Written) => void) | null = null;
+
+  constructor(readonly conn: H2Connection, readonly stream: ServerHttp2Stream, raw: string[]) {
+    const onResponse = conn.front!.options.onResponse;
+    this.req = new H2Request({ stream, rawHeaders: raw, info: conn.info!, maxBodySize: conn.limits!.maxBodySize, owner: this, clock: onResponse !== undefined });
+  }
+
+  /** @internal The body grew past maxBodySize (called by the request). */
+  tooLarge(): void {
+    if (!this.responded) this.answer(errorResponse(413, 'Content Too Large'));
+    else this.closeStream(NGHTTP2_CANCEL);
+  }
+
+  closeStream(code: number): void {
+    this.resetByUs = true;
+    this.stream.close(code);
+  }
+
+  onClose(): void {
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
+    const stream = this.stream;
+    let resetByClient = false;
+    if (!stream.writableFinished || !this.responded) {
+      this.req._aborted();
+      resetByClient = stream.rstCode !== NGHTTP2_NO_ERROR && !this.resetByUs && !this.conn.ending;
+    }
+    this.conn.streamClosed(resetByClient);
+  }
+
+  fail(err: unknown): SluiceResponse {
+    if (err instanceof HttpError) return errorResponse(err.status, err.message);
+    logError(this.conn.front!, err);
+    return INTERNAL_ERROR;
+  }
+
+  /** The handler's result, checked. */
+  answered(res: SluiceResponse): void {
+    this.answer(res === null || typeof res !== 'object'
+      ? this.fail(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`))
+      : res);
+  }
+
+  answer(res: SluiceResponse): void {
+    const stream = this.stream;
+    if (this.responded || stream.closed || stream.destroyed) { destroyBody(res.body); return; }
+    this.responded = true;
+    // The end of the response matters only to an onResponse hook, or to a request body still
+    // arriving (to be cut once the answer is out); otherwise nobody waits for it.
+    const track = this.conn.front!.options.onResponse !== undefined || !this.req._bodyComplete;
+    const done = track ? (this.reporter ??= (w: Written) => this.report(w)) : null;
+    try {
+      writeResponse(stream, this.req.method, res, done);
+    } catch (err) {
+      if (stream.headersSent) { this.closeStream(NGHTTP2_CANCEL); return; }
+      logError(this.conn.front!, err);
+      destroyBody(res.body);
+      writeResponse(stream, this.req.method, INTERNAL_ERROR, done);
+    }
+  }
+
+  private report(w: Written): void {
+    const onResponse = this.conn.front!.options.onResponse;
+    const req = this.req;
+    // The hook is typed for the HTTP/1.1 engine's request; an H2Request has the same public fields and _startedAt.
+    if (onResponse) onResponse(req as unknown as Parameters<typeof onResponse>[0], w);
+    if (!req._bodyComplete && !this.stream.closed) {
+      req._discard(); // the answer is out: an unread body is not wanted (RFC 9113 §8.1)
+      this.closeStream(NGHTTP2_NO_ERROR);
     }
   }
 }
@@ -259,11 +309,6 @@ function logError(front: H2Front, err: unknown): void {
   const onError = front.options.onError;
   if (onError) onError(err, null);
   else console.error('sluice: handler error:', err);
-}
-
-function checkedResponse(res: SluiceResponse, fail: (err: unknown) => SluiceResponse): SluiceResponse {
-  if (res === null || typeof res !== 'object') return fail(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`));
-  return res;
 }
 
 function errorResponse(status: number, message: string): SluiceResponse {
