@@ -3,7 +3,7 @@
 // open a new connection per `GET /` back to back, sends SIGTERM after 1.5 s and counts, per run:
 // 200s, ECONNREFUSED, ECONNRESET (or a connection closed with no response), other errors.
 //
-//   node dist/bench/drain-resets.js [--runs N] [--clients 30] [--term-after 1500] [--node PATH]
+//   node dist/bench/drain-resets.js [--runs N] [--workers 2] [--clients 30] [--term-after 1500] [--node PATH]
 //        [--policy rr|none] [--port 21400] [--ss] [--json] [-- extra CLI args]
 //
 // --node runs the server with another Node binary (e.g. Node 24 for reusePort); --policy sets
@@ -18,15 +18,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const RUN_DEADLINE_MS = 20_000;
 
-interface Args { runs: number; clients: number; termAfter: number; node: string; policy?: string; port: number; ss: boolean; json: boolean; extra: string[] }
+interface Args { workers: string; runs: number; clients: number; termAfter: number; node: string; policy?: string; port: number; ss: boolean; json: boolean; extra: string[] }
 
 function parse(argv: string[]): Args {
-  const a: Args = { runs: 5, clients: 30, termAfter: 1500, node: process.execPath, port: 21400, ss: false, json: false, extra: [] };
+  const a: Args = { workers: '2', runs: 5, clients: 30, termAfter: 1500, node: process.execPath, port: 21400, ss: false, json: false, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${k} needs a value`); return x; };
     if (k === '--') { a.extra = argv.slice(i + 1); break; }
     else if (k === '--runs') a.runs = Number(v());
+    else if (k === '--workers') a.workers = v();
     else if (k === '--clients') a.clients = Number(v());
     else if (k === '--term-after') a.termAfter = Number(v());
     else if (k === '--node') a.node = v();
@@ -46,6 +47,8 @@ export interface RunResult {
   otherErrors: string[];
   exitCode: number | null;
   drainMs: number;
+  /** Date.now() at the SIGTERM (to line the resets up with an strace of the server). */
+  termEpochMs: number;
   maxRecvQ?: number[];
   output: string;
 }
@@ -81,7 +84,7 @@ function start(a: Args, port: number): Promise<{ proc: ChildProcess; out: () => 
   const env = { ...process.env };
   if (a.policy) env.NODE_CLUSTER_SCHED_POLICY = a.policy;
   else delete env.NODE_CLUSTER_SCHED_POLICY;
-  const proc = spawn(a.node, [cliPath, '--workers', '2', '--port', String(port), ...a.extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(a.node, [cliPath, '--workers', a.workers, '--port', String(port), ...a.extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -105,7 +108,7 @@ function sampleSs(port: number, max: number[]): void {
 
 export async function runOnce(a: Args, port: number): Promise<RunResult> {
   const { proc, out } = await start(a, port);
-  const r: RunResult = { ok: 0, refused: 0, reset: 0, noResponse: 0, other: 0, resetsAt: [], otherErrors: [], exitCode: null, drainMs: 0, output: '' };
+  const r: RunResult = { ok: 0, refused: 0, reset: 0, noResponse: 0, other: 0, resetsAt: [], otherErrors: [], exitCode: null, drainMs: 0, termEpochMs: 0, output: '' };
   let termAt = 0;
   let running = true;
   let exitedAt = 0;
@@ -125,6 +128,7 @@ export async function runOnce(a: Args, port: number): Promise<RunResult> {
   const clients = Array.from({ length: a.clients }, client);
   await sleep(a.termAfter);
   termAt = performance.now();
+  r.termEpochMs = Date.now();
   proc.kill('SIGTERM');
   const maxQ: number[] = [];
   if (a.ss) void (async () => { while (!exitedAt) { sampleSs(port, maxQ); await sleep(10); } })();
@@ -142,12 +146,12 @@ export async function runOnce(a: Args, port: number): Promise<RunResult> {
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
   const version = execFileSync(a.node, ['--version'], { encoding: 'utf8' }).trim();
-  console.log(`drain-resets: Node ${version}, policy ${a.policy ?? 'default'}, ${a.clients} clients, SIGTERM after ${a.termAfter} ms, ${a.runs} runs`);
+  console.log(`drain-resets: Node ${version}, --workers ${a.workers}, policy ${a.policy ?? 'default'}, ${a.clients} clients, SIGTERM after ${a.termAfter} ms, ${a.runs} runs`);
   const resets: number[] = [];
   for (let i = 0; i < a.runs; i++) {
     const r = await runOnce(a, a.port + (i % 50));
     resets.push(r.reset + r.noResponse);
-    const mode = /\(2 workers(, reusePort)?/.exec(r.output)?.[1] ? 'reusePort' : 'rr/none';
+    const mode = a.workers === '1' ? 'single' : /workers, reusePort/.test(r.output) ? 'reusePort' : 'rr/none';
     console.log(`run ${i + 1} (${mode}): 200 ${r.ok}, refused ${r.refused}, reset ${r.reset}, closed without response ${r.noResponse}, other ${r.other}` +
       `${r.otherErrors.length ? ` (${r.otherErrors.join(', ')})` : ''}; drain ${r.drainMs} ms, exit ${r.exitCode}` +
       `${r.resetsAt.length ? `; resets at +${r.resetsAt.join(',')} ms` : ''}${r.maxRecvQ ? `; max Recv-Q ${JSON.stringify(r.maxRecvQ)}` : ''}`);

@@ -10,8 +10,12 @@
 //     each time with a log line naming the worker, the count and the delay. The other workers
 //     keep answering meanwhile. A SIGHUP starts a backed-off slot at once (new code may fix it).
 //   - SIGTERM / SIGINT: every worker drains (message 'sluice:drain': stop accepting, finish
-//     in-flight requests, close idle connections, stop its spawn() pool, exit 0); the primary
-//     SIGKILLs any worker still alive DRAIN_GRACE_MS after the deadline, then exits 0. A second
+//     in-flight requests, close idle connections, stop its spawn() pool, exit 0). Each worker's
+//     listening socket first quiesces (new connections are held, the socket closes once none came
+//     for a moment: a closing socket resets what waits in its accept queue, and under RR the
+//     primary closes what it accepted but had not handed out when the last worker leaves); the
+//     held connections are served once every worker has said 'sluice:closed' ('sluice:release').
+//     The primary SIGKILLs any worker still alive DRAIN_GRACE_MS after the deadline, then exits 0. A second
 //     SIGTERM/SIGINT kills the workers at once. Workers ignore SIGINT, so a terminal's Ctrl-C, which
 //     reaches the whole process group, is orchestrated here rather than killing them mid-request.
 //   - SIGHUP: rolling restart (rolling-restart.ts). One worker at a time, a new worker is forked and

@@ -15,6 +15,7 @@
 // Once its server listens, the worker tells the primary ('sluice:listening', with its listening
 // socket attached under reusePort: see listen-mode.ts).
 import cluster from 'node:cluster';
+import { quiesceFor } from '../server/listener.js';
 import type { Server } from '../server/server.js';
 import { closeSpawnPool } from '../threads/spawn.js';
 import { ENV_REUSEPORT_PORT, inheritedListener, listeningHandleOf } from './listen-mode.js';
@@ -28,11 +29,7 @@ export interface WorkerOptions {
 }
 
 export const DRAIN_WATCHDOG_MS = 1_500;
-/** Quiescing: the socket closes once no connection came for this long... */
-export const QUIET_MS = 50;
-/** ...or this long after the drain began (at most a quarter of the deadline), whichever is first. */
-export const QUIESCE_MAX_MS = 1_000;
-/** How long held connections wait for 'sluice:release' after our own socket closed. */
+/** How long held connections wait for 'sluice:release' after our own socket closed (at most a quarter of the deadline). */
 export const RELEASE_WAIT_MS = 1_000;
 
 let installed = false;
@@ -57,13 +54,13 @@ export function runWorker(server: Server, options: WorkerOptions = {}): void {
       process.exit(1);
     }, deadlineMs + DRAIN_WATCHDOG_MS);
     const how = quiesce === 'no' ? {} : {
-      quiesce: { quietMs: QUIET_MS, maxMs: Math.min(QUIESCE_MAX_MS, deadlineMs / 4) },
+      quiesce: quiesceFor(deadlineMs),
       release: quiesce === 'together' ? released : undefined,
       onSocketClosed: () => {
         if (quiesce !== 'together') return;
         const closed: ClosedMessage = { cmd: 'sluice:closed' };
         if (process.connected) process.send?.(closed, undefined, undefined, () => {});
-        setTimeout(release, RELEASE_WAIT_MS).unref();
+        setTimeout(release, Math.min(RELEASE_WAIT_MS, deadlineMs / 4)).unref();
       },
     };
     server.close(deadlineMs, how)

@@ -68,6 +68,16 @@ export function answerAndClose(socket: net.Socket, response: string | Buffer, li
   socket.once('close', () => clearTimeout(t));
 }
 
+/** Quiescing: the socket closes once no connection came for this long... */
+export const QUIET_MS = 50;
+/** ...or this long after close() (at most a quarter of the drain deadline), whichever is first. */
+export const QUIESCE_MAX_MS = 1_000;
+
+/** The quiesce settings for a drain with this deadline. */
+export function quiesceFor(deadlineMs: number): { quietMs: number; maxMs: number } {
+  return { quietMs: QUIET_MS, maxMs: Math.min(QUIESCE_MAX_MS, deadlineMs / 4) };
+}
+
 /** How Listener.close() stops accepting (see there). */
 export interface CloseOptions {
   /** Hold new connections and close the socket only once no connection came for `quietMs` (at most `maxMs` after close()). */
