@@ -53,10 +53,10 @@ export interface RunResult {
   output: string;
 }
 
-type Outcome = 'ok' | 'refused' | 'reset' | 'noResponse' | string;
+export type Outcome = 'ok' | 'refused' | 'reset' | 'noResponse' | string;
 
 /** One request on a new connection; resolves with how it ended. */
-function once(port: number): Promise<Outcome> {
+export function requestOnce(port: number): Promise<Outcome> {
   return new Promise((resolve) => {
     let connected = false;
     let data = '';
@@ -116,7 +116,7 @@ export async function runOnce(a: Args, port: number): Promise<RunResult> {
   const hardStop = setTimeout(() => { running = false; proc.kill('SIGKILL'); }, RUN_DEADLINE_MS);
   const client = async () => {
     while (running) {
-      const o = await once(port);
+      const o = await requestOnce(port);
       if (o === 'ok') r.ok++;
       else if (o === 'refused') { r.refused++; await sleep(5); }
       else if (o === 'reset' || o === 'noResponse') {
