@@ -4,10 +4,11 @@
 // 200s, ECONNREFUSED, ECONNRESET (or a connection closed with no response), other errors.
 //
 //   node dist/bench/drain-resets.js [--runs N] [--workers 2] [--clients 30] [--term-after 1500] [--node PATH]
-//        [--policy rr|none] [--port 21400] [--ss] [--json] [-- extra CLI args]
+//        [--policy rr|none] [--open N] [--port 21400] [--ss] [--json] [-- extra CLI args]
 //
 // --node runs the server with another Node binary (e.g. Node 24 for reusePort); --policy sets
-// NODE_CLUSTER_SCHED_POLICY; --ss samples `ss -ltn` for the port every 10 ms from the SIGTERM on
+// NODE_CLUSTER_SCHED_POLICY; --open N opens N connections every 10 ms instead of the 30 loops
+// (an open-ended stream that never waits for answers); --ss samples `ss -ltn` for the port every 10 ms from the SIGTERM on
 // and prints the largest Recv-Q seen per listening socket. Each run is bounded (20 s).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -18,16 +19,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 const RUN_DEADLINE_MS = 20_000;
 
-interface Args { workers: string; runs: number; clients: number; termAfter: number; node: string; policy?: string; port: number; ss: boolean; json: boolean; extra: string[] }
+interface Args { open: number; workers: string; runs: number; clients: number; termAfter: number; node: string; policy?: string; port: number; ss: boolean; json: boolean; extra: string[] }
 
 function parse(argv: string[]): Args {
-  const a: Args = { workers: '2', runs: 5, clients: 30, termAfter: 1500, node: process.execPath, port: 21400, ss: false, json: false, extra: [] };
+  const a: Args = { open: 0, workers: '2', runs: 5, clients: 30, termAfter: 1500, node: process.execPath, port: 21400, ss: false, json: false, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${k} needs a value`); return x; };
     if (k === '--') { a.extra = argv.slice(i + 1); break; }
     else if (k === '--runs') a.runs = Number(v());
     else if (k === '--workers') a.workers = v();
+    else if (k === '--open') a.open = Number(v());
     else if (k === '--clients') a.clients = Number(v());
     else if (k === '--term-after') a.termAfter = Number(v());
     else if (k === '--node') a.node = v();
@@ -125,7 +127,24 @@ export async function runOnce(a: Args, port: number): Promise<RunResult> {
       } else { r.other++; if (r.otherErrors.length < 5) r.otherErrors.push(o); }
     }
   };
-  const clients = Array.from({ length: a.clients }, client);
+  const count = (o: Outcome) => {
+    if (o === 'ok') r.ok++;
+    else if (o === 'refused') r.refused++;
+    else if (o === 'reset' || o === 'noResponse') {
+      if (o === 'reset') r.reset++; else r.noResponse++;
+      r.resetsAt.push(termAt ? Math.round(performance.now() - termAt) : -1);
+    } else { r.other++; if (r.otherErrors.length < 5) r.otherErrors.push(o); }
+  };
+  // --open N: N new connections every 10 ms whatever happens to the earlier ones (clients that
+  // do not wait for an answer, like a stream of new visitors), instead of the closed loops.
+  const pending = new Set<Promise<void>>();
+  const opener = a.open > 0 ? setInterval(() => {
+    for (let i = 0; i < a.open; i++) {
+      const p: Promise<void> = requestOnce(port).then(count).finally(() => pending.delete(p));
+      pending.add(p);
+    }
+  }, 10) : null;
+  const clients = a.open > 0 ? [] : Array.from({ length: a.clients }, client);
   await sleep(a.termAfter);
   termAt = performance.now();
   r.termEpochMs = Date.now();
@@ -136,7 +155,8 @@ export async function runOnce(a: Args, port: number): Promise<RunResult> {
   r.drainMs = Math.round(exitedAt - termAt);
   await sleep(200); // a few refusals after the exit: nothing is left listening
   running = false;
-  await Promise.all(clients);
+  if (opener) clearInterval(opener);
+  await Promise.all([...clients, ...pending]);
   clearTimeout(hardStop);
   if (a.ss) r.maxRecvQ = maxQ;
   r.output = out();

@@ -73,6 +73,9 @@ export const QUIET_MS = 50;
 /** ...or this long after close() (at most a quarter of the drain deadline), whichever is first. */
 export const QUIESCE_MAX_MS = 1_000;
 
+/** Past maxMs, how long the close may wait for a moment with no connection coming in. */
+export const CLOSE_GAP_WAIT_MS = 100;
+
 /** The quiesce settings for a drain with this deadline. */
 export function quiesceFor(deadlineMs: number): { quietMs: number; maxMs: number } {
   return { quietMs: QUIET_MS, maxMs: Math.min(QUIESCE_MAX_MS, deadlineMs / 4) };
@@ -168,7 +171,8 @@ export class Listener implements AsyncIterable<net.Socket> {
    * it first keeps accepting without serving: new connections are held (accepted, unread, not
    * yielded), so clients that connect again as soon as they are answered stop connecting, and the
    * socket is closed once `quietMs` have passed with nothing accepted and a poll phase accepted
-   * nothing either (at most `maxMs` after close()). The held connections are yielded once the
+   * nothing either (at most `maxMs` after close(), then in the first gap of a millisecond without a
+   * connection, at most CLOSE_GAP_WAIT_MS later). The held connections are yielded once the
    * socket is closed and `release` (if given) has resolved: with several processes on one port,
    * nobody's clients may come back before every socket is closed.
    */
@@ -181,22 +185,21 @@ export class Listener implements AsyncIterable<net.Socket> {
       return;
     }
     this.holding = true;
+    // Past `until` the socket must close, but not in the turn a connection came in (with clients
+    // that keep coming, the loop wakes because one arrived, and its followers are in flight):
+    // it waits for a 1 ms gap, for at most CLOSE_GAP_WAIT_MS more.
     const until = performance.now() + q.maxMs;
+    const hardUntil = until + CLOSE_GAP_WAIT_MS;
     let seen = this.acceptCount;
+    const again = () => {
+      seen = this.acceptCount;
+      setTimeout(check, performance.now() < until ? Math.min(q.quietMs, until - performance.now()) : 1);
+    };
     const check = () => {
-      const now = performance.now();
-      if (this.acceptCount !== seen && now < until) {
-        seen = this.acceptCount;
-        setTimeout(check, Math.min(q.quietMs, until - now));
-        return;
-      }
+      if (this.acceptCount !== seen && performance.now() < hardUntil) return again();
       // Quiet since the last check: let one more poll phase run, close only if it accepted nothing.
       setImmediate(() => {
-        if (this.acceptCount !== seen && performance.now() < until) {
-          seen = this.acceptCount;
-          setTimeout(check, q.quietMs);
-          return;
-        }
+        if (this.acceptCount !== seen && performance.now() < hardUntil) return again();
         this.closeSocket(options);
       });
     };
