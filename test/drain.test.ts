@@ -2,11 +2,12 @@
 // accepted just before the drain whose request arrives during it gets its answer (with
 // Connection: close); new connections after the sockets close are refused.
 //
-// Not asserted here: a connection still waiting in the kernel's accept queue when the last
-// listening socket closes is reset by the kernel. At a light load that is rare, at saturation the
-// queue is rarely empty (nginx's graceful stop has the same window); under Node's round-robin the
-// primary also closes the connections it has accepted but not handed out when the last worker
-// stops listening. Both are measured in docs/BENCHMARKS.md ("Concurrency").
+// Connections that arrive while the listening sockets quiesce (a closing socket would reset its
+// accept queue) are held and served after the close: test/drain-saturation.test.ts asserts no
+// reset under a new connection per request at full speed, test/drain-quiesce.test.ts the
+// Listener's part. An open-ended stream of new clients never lets a socket go quiet: it closes
+// after at most QUIESCE_MAX_MS, and what the kernel queued in that instant is reset
+// (docs/BENCHMARKS.md, "SIGTERM drain under a new connection per request").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';

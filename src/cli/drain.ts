@@ -1,6 +1,9 @@
 // SIGTERM / SIGINT in a process that serves alone: not ready for --drain-delay while still
 // serving, then drain within the deadline and exit 0. A second signal cuts the delay short.
+// The listening socket quiesces before it closes (Listener.close): a socket that closes resets
+// whatever waits in its accept queue, so new connections are held until it is quiet, then served.
 import type { Lifecycle } from '../server/lifecycle.js';
+import { quiesceFor } from '../server/listener.js';
 import { closeSpawnPool } from '../threads/spawn.js';
 import type { Served } from './listen.js';
 
@@ -15,7 +18,7 @@ export function drainOnSignals(server: Served, lifecycle: Lifecycle, drainDelayM
       skipDelay = null;
       // Worded like the primary's line with --workers (deadline in seconds).
       console.log(`sluice: ${signal}: draining ${server.connections} connection(s) (deadline ${shutdownTimeoutMs / 1000} s)`);
-      void server.close(shutdownTimeoutMs).then(async () => {
+      void server.close(shutdownTimeoutMs, { quiesce: quiesceFor(shutdownTimeoutMs) }).then(async () => {
         await closeSpawnPool();
         process.exit(0);
       });

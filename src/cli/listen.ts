@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import { workerListenOptions } from '../cluster/listen-mode.js';
 import type { Handler } from '../http/types.js';
+import type { CloseOptions } from '../server/listener.js';
 import { serve, type ServeOptions } from '../server/server.js';
 import { TlsConfigError } from '../tls/options.js';
 import { redirectToHttps } from '../tls/redirect.js';
@@ -44,7 +45,8 @@ export async function withRedirect(config: CliConfig, server: Served, port: numb
     return fail(`cannot listen on ${config.serve.host}:${port} (--redirect-http): ${e.code ?? e.message}`);
   }
   const both = Object.assign(Object.create(server) as Served, {
-    close: (ms?: number) => Promise.all([server.close(ms), redirect.close(ms)]).then(() => {}),
+    // The main listener quiesces as asked (see Listener.close); the redirect one just closes.
+    close: (ms?: number, how?: CloseOptions) => Promise.all([server.close(ms, how), redirect.close(ms)]).then(() => {}),
   });
   return { server: both, redirect };
 }

@@ -10,8 +10,12 @@
 //     each time with a log line naming the worker, the count and the delay. The other workers
 //     keep answering meanwhile. A SIGHUP starts a backed-off slot at once (new code may fix it).
 //   - SIGTERM / SIGINT: every worker drains (message 'sluice:drain': stop accepting, finish
-//     in-flight requests, close idle connections, stop its spawn() pool, exit 0); the primary
-//     SIGKILLs any worker still alive DRAIN_GRACE_MS after the deadline, then exits 0. A second
+//     in-flight requests, close idle connections, stop its spawn() pool, exit 0). Each worker's
+//     listening socket first quiesces (new connections are held, the socket closes once none came
+//     for a moment: a closing socket resets what waits in its accept queue, and under RR the
+//     primary closes what it accepted but had not handed out when the last worker leaves); the
+//     held connections are served once every worker has said 'sluice:closed' ('sluice:release').
+//     The primary SIGKILLs any worker still alive DRAIN_GRACE_MS after the deadline, then exits 0. A second
 //     SIGTERM/SIGINT kills the workers at once. Workers ignore SIGINT, so a terminal's Ctrl-C, which
 //     reaches the whole process group, is orchestrated here rather than killing them mid-request.
 //   - SIGHUP: rolling restart (rolling-restart.ts). One worker at a time, a new worker is forked and
@@ -53,8 +57,8 @@ import { rollingRestarter } from './rolling-restart.js';
 import { STABLE_MS, backoffDelay, describeExit, formatSeconds, ordinal } from './backoff.js';
 import { ENV_INHERIT, ENV_REUSEPORT_PORT, reusePortAvailable, type ListenMode } from './listen-mode.js';
 import {
-  isListeningMessage, isSocketHandle, isWantListenerMessage,
-  type DrainMessage, type ListenerMessage, type SocketHandle,
+  isClosedMessage, isListeningMessage, isSocketHandle, isWantListenerMessage,
+  type DrainMessage, type ListenerMessage, type ReleaseMessage, type SocketHandle,
 } from './messages.js';
 
 export { isDrainMessage, type DrainMessage } from './messages.js';
@@ -129,6 +133,8 @@ interface Slot {
 interface Tracked {
   exited: Promise<void>;
   listening: boolean;
+  /** The worker said its listening socket is closed ('sluice:closed'). */
+  closed: boolean;
 }
 
 type ListenResult = { address: string; port: number } | { failed: string };
@@ -173,7 +179,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     const inheriting = mode === 'reuseport' && inherit && slot.listener !== null;
     const env = mode === 'reuseport' ? { [ENV_REUSEPORT_PORT]: sharedPort === null ? '' : String(sharedPort), [ENV_INHERIT]: inheriting ? '1' : '0' } : {};
     const w = cluster.fork({ ...options.env, ...env });
-    const t: Tracked = { exited: new Promise((resolve) => w.once('exit', () => resolve())), listening: false };
+    const t: Tracked = { exited: new Promise((resolve) => w.once('exit', () => resolve())), listening: false, closed: false };
     tracked.set(w, t);
     w.on('message', (m: unknown, handle: unknown) => {
       if (isWantListenerMessage(m)) {
@@ -184,9 +190,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
         countWorkersUp();
         if (isSocketHandle(handle)) keepListener(slot, handle, m.inherited === true);
         w.emit(LISTENING, { address: m.address, port: m.port });
+      } else if (isClosedMessage(m)) {
+        t.closed = true;
+        // A worker SIGTERMed on its own: the port stays up, nothing to wait for.
+        if (!shuttingDown) w.send({ cmd: 'sluice:release' } satisfies ReleaseMessage, undefined, () => {});
+        else releaseWhenAllClosed();
       }
     });
-    w.once('exit', () => { tracked.delete(w); countWorkersUp(); });
+    w.once('exit', () => { tracked.delete(w); countWorkersUp(); releaseWhenAllClosed(); });
     // IPC errors (a send racing the worker's death) must not crash the primary.
     w.on('error', () => {});
     if (mode === 'rr') closeOrphanedHandoffs(w);
@@ -225,12 +236,29 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     });
   }
 
-  /** Tells a worker to drain and waits for it to exit, killing it DRAIN_GRACE_MS after the deadline. */
-  function retire(w: Worker, ms: number): Promise<void> {
+  /**
+   * Shutting down, the workers hold the connections that come while their sockets quiesce, and
+   * serve them only once every listening socket on the port is closed: a client answered earlier
+   * would connect again at once, maybe into a queue that is about to be reset.
+   */
+  let released = false;
+  function releaseWhenAllClosed(): void {
+    if (!shuttingDown || released) return;
+    for (const t of tracked.values()) if (t.listening && !t.closed) return;
+    released = true;
+    const msg: ReleaseMessage = { cmd: 'sluice:release' };
+    for (const w of tracked.keys()) if (w.isConnected()) w.send(msg, undefined, () => {});
+  }
+
+  /**
+   * Tells a worker to drain and waits for it to exit, killing it DRAIN_GRACE_MS after the deadline.
+   * `quiesce`: the port is going away (see DrainMessage).
+   */
+  function retire(w: Worker, ms: number, quiesce = false): Promise<void> {
     const t = tracked.get(w);
     if (!t || w.isDead()) return Promise.resolve();
     if (t.listening && w.isConnected()) {
-      const msg: DrainMessage = { cmd: 'sluice:drain', deadlineMs: ms };
+      const msg: DrainMessage = { cmd: 'sluice:drain', deadlineMs: ms, quiesce };
       w.send(msg, undefined, () => {}); // errors (worker died meanwhile) are fine: its exit resolves us
     } else {
       // Not listening yet (its runWorker may not be installed), or IPC is gone: SIGTERM drains a
@@ -334,9 +362,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     }
     const all = [...tracked.keys()];
     log(`sluice: ${signal}: draining ${all.length} worker${all.length === 1 ? '' : 's'} (deadline ${formatSeconds(deadlineMs)})`);
-    await Promise.all(all.map((w) => retire(w, deadlineMs)));
+    await Promise.all(all.map((w) => retire(w, deadlineMs, true)));
     // Workers forked after the snapshot (none should be: fork() is guarded) would be waited here.
-    while (tracked.size > 0) await Promise.all([...tracked.keys()].map((w) => retire(w, deadlineMs)));
+    while (tracked.size > 0) await Promise.all([...tracked.keys()].map((w) => retire(w, deadlineMs, true)));
     lifecycle?.to('stopped');
     if (options.exitOnShutdown !== false) process.exit(0);
     removeSignalHandlers();

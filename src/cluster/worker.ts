@@ -1,8 +1,12 @@
 // The worker side of `--workers N` (issue 3). The primary (primary.ts) owns the life cycle:
 //
 //   - message {cmd: 'sluice:drain', deadlineMs}: stop accepting, finish in-flight requests
-//     (server.close(deadlineMs)), stop the spawn() pool, exit 0.
-//   - SIGTERM: the same (a service manager may signal every process of the group at once).
+//     (server.close(deadlineMs)), stop the spawn() pool, exit 0. With `quiesce` (the primary is
+//     shutting down, so the port goes away), the listening socket is closed only once it is quiet
+//     (Listener.close: new connections are held meanwhile), 'sluice:closed' tells the primary, and
+//     the held connections are served on 'sluice:release' (every worker's socket is closed by then),
+//     or RELEASE_WAIT_MS after our close if that never comes.
+//   - SIGTERM: the same, quiescing (a service manager may signal every process of the group at once).
 //   - SIGINT, SIGHUP: ignored. A terminal's Ctrl-C reaches the whole process group; the primary
 //     gets it too and tells each worker to drain, rather than every worker dying mid-request.
 //   - the IPC channel closes (the primary died): drain and exit. (Node's cluster would otherwise
@@ -11,10 +15,11 @@
 // Once its server listens, the worker tells the primary ('sluice:listening', with its listening
 // socket attached under reusePort: see listen-mode.ts).
 import cluster from 'node:cluster';
+import { quiesceFor } from '../server/listener.js';
 import type { Server } from '../server/server.js';
 import { closeSpawnPool } from '../threads/spawn.js';
 import { ENV_REUSEPORT_PORT, inheritedListener, listeningHandleOf } from './listen-mode.js';
-import { isDrainMessage, type ListeningMessage } from './messages.js';
+import { isDrainMessage, isReleaseMessage, type ClosedMessage, type ListeningMessage } from './messages.js';
 
 export interface WorkerOptions {
   /** Drain deadline when none comes with the request (SIGTERM, primary gone). Default 10000 ms. */
@@ -24,6 +29,8 @@ export interface WorkerOptions {
 }
 
 export const DRAIN_WATCHDOG_MS = 1_500;
+/** How long held connections wait for 'sluice:release' after our own socket closed (at most a quarter of the deadline). */
+export const RELEASE_WAIT_MS = 1_000;
 
 let installed = false;
 
@@ -36,14 +43,27 @@ export function runWorker(server: Server, options: WorkerOptions = {}): void {
   const defaultDeadline = options.shutdownTimeoutMs ?? 10_000;
   let draining = false;
 
-  const drain = (deadlineMs: number, why: string) => {
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => { release = resolve; });
+
+  const drain = (deadlineMs: number, why: string, quiesce: 'no' | 'alone' | 'together') => {
     if (draining) return;
     draining = true;
     const watchdog = setTimeout(() => {
       log(`sluice: worker ${process.pid} could not drain within ${deadlineMs + DRAIN_WATCHDOG_MS} ms (${why}); exiting`);
       process.exit(1);
     }, deadlineMs + DRAIN_WATCHDOG_MS);
-    server.close(deadlineMs)
+    const how = quiesce === 'no' ? {} : {
+      quiesce: quiesceFor(deadlineMs),
+      release: quiesce === 'together' ? released : undefined,
+      onSocketClosed: () => {
+        if (quiesce !== 'together') return;
+        const closed: ClosedMessage = { cmd: 'sluice:closed' };
+        if (process.connected) process.send?.(closed, undefined, undefined, () => {});
+        setTimeout(release, Math.min(RELEASE_WAIT_MS, deadlineMs / 4)).unref();
+      },
+    };
+    server.close(deadlineMs, how)
       .then(() => closeSpawnPool())
       .then(
         () => { clearTimeout(watchdog); process.exit(0); },
@@ -55,11 +75,12 @@ export function runWorker(server: Server, options: WorkerOptions = {}): void {
   };
 
   keepServingWhenOrphaned(cluster.worker, log);
-  process.on('disconnect', () => drain(defaultDeadline, 'the primary is gone'));
+  process.on('disconnect', () => { release(); drain(defaultDeadline, 'the primary is gone', 'alone'); });
   process.on('message', (m: unknown) => {
-    if (isDrainMessage(m)) drain(validDeadline(m.deadlineMs) ?? defaultDeadline, 'asked by the primary');
+    if (isDrainMessage(m)) drain(validDeadline(m.deadlineMs) ?? defaultDeadline, 'asked by the primary', m.quiesce === true ? 'together' : 'no');
+    else if (isReleaseMessage(m)) release();
   });
-  process.on('SIGTERM', () => drain(defaultDeadline, 'SIGTERM'));
+  process.on('SIGTERM', () => drain(defaultDeadline, 'SIGTERM', 'together'));
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
 

@@ -68,6 +68,29 @@ export function answerAndClose(socket: net.Socket, response: string | Buffer, li
   socket.once('close', () => clearTimeout(t));
 }
 
+/** Quiescing: the socket closes once no connection came for this long... */
+export const QUIET_MS = 50;
+/** ...or this long after close() (at most a quarter of the drain deadline), whichever is first. */
+export const QUIESCE_MAX_MS = 1_000;
+
+/** Past maxMs, how long the close may wait for a moment with no connection coming in. */
+export const CLOSE_GAP_WAIT_MS = 100;
+
+/** The quiesce settings for a drain with this deadline. */
+export function quiesceFor(deadlineMs: number): { quietMs: number; maxMs: number } {
+  return { quietMs: QUIET_MS, maxMs: Math.min(QUIESCE_MAX_MS, deadlineMs / 4) };
+}
+
+/** How Listener.close() stops accepting (see there). */
+export interface CloseOptions {
+  /** Hold new connections and close the socket only once no connection came for `quietMs` (at most `maxMs` after close()). */
+  quiesce?: { quietMs: number; maxMs: number };
+  /** Called right after the listening socket is closed. */
+  onSocketClosed?: () => void;
+  /** Held connections are yielded only once this resolves (or rejects), after the socket is closed. */
+  release?: Promise<unknown>;
+}
+
 export class Listener implements AsyncIterable<net.Socket> {
   readonly server: net.Server;
   private readonly queued: net.Socket[] = [];
@@ -78,6 +101,10 @@ export class Listener implements AsyncIterable<net.Socket> {
   private closed = false;
   /** The listening socket is closed: nothing more can be accepted. */
   private socketClosed = false;
+  /** close({ quiesce }) is holding new connections back until the socket is closed (and released). */
+  private holding = false;
+  /** Every connection the socket gave us, rejected ones included (for telling a quiet socket). */
+  private acceptCount = 0;
   /** Connections answered 503 because the queue was full. */
   rejected = 0;
   /** Connections accepted (handed out or queued; not the rejected ones). */
@@ -118,7 +145,8 @@ export class Listener implements AsyncIterable<net.Socket> {
   }
 
   private accept(socket: net.Socket): void {
-    if (this.waiter) {
+    this.acceptCount++;
+    if (this.waiter && !this.holding) {
       this.accepted++;
       const w = this.waiter;
       this.waiter = null;
@@ -137,24 +165,75 @@ export class Listener implements AsyncIterable<net.Socket> {
 
   /**
    * Stops accepting. Connections already queued are still yielded, then the stream ends.
-   * The socket is closed in the check phase, right after the event loop's poll phase has accepted
-   * whatever the kernel had queued (libuv accepts until EAGAIN): connections still in the kernel's
-   * accept queue when a listening socket closes are reset, so the fewer the better.
+   *
+   * A listening socket that closes resets the connections still in its accept queue (and those
+   * mid-handshake), so the socket is closed in the check phase, right after the event loop's poll
+   * phase has accepted whatever the kernel had queued (libuv accepts until EAGAIN). With `quiesce`
+   * it first keeps accepting without serving: new connections are held (accepted, unread, not
+   * yielded), so clients that connect again as soon as they are answered stop connecting, and the
+   * socket is closed once `quietMs` have passed with nothing accepted and a poll phase accepted
+   * nothing either (at most `maxMs` after close(), then in the first gap of a millisecond without a
+   * connection, at most CLOSE_GAP_WAIT_MS later). The held connections are yielded once the
+   * socket is closed and `release` (if given) has resolved: with several processes on one port,
+   * nobody's clients may come back before every socket is closed.
    */
-  close(): void {
+  close(options: CloseOptions = {}): void {
     if (this.closed) return;
     this.closed = true;
-    setImmediate(() => {
-      // What was accepted until now (this very turn included) is yielded and served; only then
-      // does the stream end.
-      this.server.close();
-      this.socketClosed = true;
-      if (this.waiter && this.queued.length === 0) {
-        const w = this.waiter;
-        this.waiter = null;
-        w(null);
-      }
-    });
+    const q = options.quiesce;
+    if (!q) {
+      setImmediate(() => this.closeSocket(options));
+      return;
+    }
+    this.holding = true;
+    // Past `until` the socket must close, but not in the turn a connection came in (with clients
+    // that keep coming, the loop wakes because one arrived, and its followers are in flight):
+    // it waits for a 1 ms gap, for at most CLOSE_GAP_WAIT_MS more.
+    const until = performance.now() + q.maxMs;
+    const hardUntil = until + CLOSE_GAP_WAIT_MS;
+    let seen = this.acceptCount;
+    const again = () => {
+      seen = this.acceptCount;
+      setTimeout(check, performance.now() < until ? Math.min(q.quietMs, until - performance.now()) : 1);
+    };
+    const check = () => {
+      if (this.acceptCount !== seen && performance.now() < hardUntil) return again();
+      // Quiet since the last check: let one more poll phase run, close only if it accepted nothing.
+      setImmediate(() => {
+        if (this.acceptCount !== seen && performance.now() < hardUntil) return again();
+        this.closeSocket(options);
+      });
+    };
+    setTimeout(check, Math.min(q.quietMs, q.maxMs));
+  }
+
+  private closeSocket(options: CloseOptions): void {
+    // What was accepted until now (this very turn included) is yielded and served; only then
+    // does the stream end.
+    this.server.close();
+    this.socketClosed = true;
+    options.onSocketClosed?.();
+    const release = () => {
+      this.holding = false;
+      this.wake();
+    };
+    if (options.release && this.holding) options.release.then(release, release);
+    else release();
+  }
+
+  /** Hands a waiting consumer the next queued connection, or the end of the stream. */
+  private wake(): void {
+    if (!this.waiter || this.holding) return;
+    const w = this.waiter;
+    const queued = this.queued.shift();
+    if (queued !== undefined) {
+      this.waiter = null;
+      queued.off('error', noop);
+      w(queued);
+    } else if (this.socketClosed) {
+      this.waiter = null;
+      w(null);
+    }
   }
 
   incoming(): AsyncIterableIterator<net.Socket> {
@@ -167,12 +246,12 @@ export class Listener implements AsyncIterable<net.Socket> {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<net.Socket> {
     const next = (): Promise<IteratorResult<net.Socket>> => {
-      const queued = this.queued.shift();
+      const queued = this.holding ? undefined : this.queued.shift();
       if (queued !== undefined) {
         queued.off('error', noop);
         return Promise.resolve({ value: queued, done: false });
       }
-      if (this.socketClosed) return Promise.resolve({ value: undefined, done: true });
+      if (this.socketClosed && !this.holding) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => {
         this.waiter = (socket) => resolve(socket === null ? { value: undefined, done: true } : { value: socket, done: false });
       });

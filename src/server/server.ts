@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Handler } from '../http/types.js';
 import { Connection, type ConnectionOptions } from '../http/connection.js';
 import type { ConnectionInfo } from '../http/request.js';
-import { Listener } from './listener.js';
+import { Listener, type CloseOptions } from './listener.js';
 import { forEachConcurrent } from './concurrent.js';
 import { proxySetup, type ProxyOptions } from '../proxy/accept.js';
 import { observe, type ObserveOptions, type Observers } from '../ops/hooks.js';
@@ -59,8 +59,9 @@ export interface Server {
    * Graceful shutdown: stop accepting, let in-flight requests finish (their responses say
    * `Connection: close`), close idle connections. Connections still open after `deadlineMs`
    * (default: shutdownTimeoutMs) are destroyed. Resolves when every connection is gone.
+   * `how`: how the listening socket stops accepting (Listener.close()).
    */
-  close(deadlineMs?: number): Promise<void>;
+  close(deadlineMs?: number, how?: CloseOptions): Promise<void>;
   /** With tls: the TLS front (certificates served, failed-handshake counts, reload()). Null otherwise. */
   readonly tls: TlsFront | null;
 }
@@ -153,10 +154,10 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
     get accepted() { return listener.accepted; },
     get rejected() { return listener.rejected; },
     logs: obs,
-    close(deadlineMs = options.shutdownTimeoutMs ?? 10_000) {
+    close(deadlineMs = options.shutdownTimeoutMs ?? 10_000, how?: CloseOptions) {
       if (closing) return closing;
       draining = true;
-      listener.close();
+      listener.close(how);
       for (const conn of live) conn.drain();
       const forced = setTimeout(() => { proxy?.destroyWaiting(); tls?.destroyPending(); for (const conn of live) conn.destroy(); }, deadlineMs);
       forced.unref();
