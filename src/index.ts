@@ -5,7 +5,7 @@ export { RequestParser, DEFAULT_LIMITS, type ParserLimits, type RequestHead } fr
 export { handleConnection, Connection, type ConnectionOptions, type ResponseRecord } from './http/connection.js';
 export { ResponseHeadError } from './http/encode.js';
 export { serve, DEFAULT_PORT, type ServeOptions, type Server } from './server/server.js';
-export { Listener } from './server/listener.js';
+export { Listener, quiesceFor, type CloseOptions } from './server/listener.js';
 export { forEachConcurrent, type Completion } from './server/concurrent.js';
 export { Router, notFound } from './app/router.js';
 export { serveStatic, type StaticOptions } from './app/static/index.js';

@@ -1,4 +1,4 @@
-// --workers N: the primary, its workers, restarts, rolling restarts and shutdown (issue 3).
+// --workers N: the primary, its workers, restarts, rolling restarts and shutdown.
 // Every test starts its own cluster on a free port and stops it; each has a deadline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

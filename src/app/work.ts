@@ -1,4 +1,4 @@
-// GET /work?ms=N: burn about N ms of CPU on a worker thread via spawn() (issue 3).
+// GET /work?ms=N: burn about N ms of CPU on a worker thread via spawn().
 // N must be an integer from 1 to 1000; anything else is a 400 with a short plain-text reason.
 // The page says how long the task ran and on which thread of which process; the process id is
 // also in an `X-Worker` response header (handy for seeing --workers spread the load).

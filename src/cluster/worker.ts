@@ -1,4 +1,4 @@
-// The worker side of `--workers N` (issue 3). The primary (primary.ts) owns the life cycle:
+// The worker side of `--workers N`. The primary (primary.ts) owns the life cycle:
 //
 //   - message {cmd: 'sluice:drain', deadlineMs}: stop accepting, finish in-flight requests
 //     (server.close(deadlineMs)), stop the spawn() pool, exit 0. With `quiesce` (the primary is

@@ -1,4 +1,4 @@
-// spawn(): run CPU-bound work on a pool of worker threads (issue 3).
+// spawn(): run CPU-bound work on a pool of worker threads.
 //
 // The async book's final project hands blocking work to `spawn_blocking`/a thread pool so the
 // executor threads that drive sockets never stall. Node has one JavaScript thread per process,
