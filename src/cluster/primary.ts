@@ -63,6 +63,8 @@ import {
 
 export { isDrainMessage, type DrainMessage } from './messages.js';
 
+const RELEASE: ReleaseMessage = { cmd: 'sluice:release' };
+
 export interface PrimaryOptions {
   workers: number;
   /** Deadline for draining on SIGTERM/SIGINT, per worker (and for the old worker in a rolling restart). */
@@ -193,7 +195,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
       } else if (isClosedMessage(m)) {
         t.closed = true;
         // A worker SIGTERMed on its own: the port stays up, nothing to wait for.
-        if (!shuttingDown) w.send({ cmd: 'sluice:release' } satisfies ReleaseMessage, undefined, () => {});
+        if (!shuttingDown) w.send(RELEASE, undefined, () => {});
         else releaseWhenAllClosed();
       }
     });
@@ -246,8 +248,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<{ address: st
     if (!shuttingDown || released) return;
     for (const t of tracked.values()) if (t.listening && !t.closed) return;
     released = true;
-    const msg: ReleaseMessage = { cmd: 'sluice:release' };
-    for (const w of tracked.keys()) if (w.isConnected()) w.send(msg, undefined, () => {});
+    for (const w of tracked.keys()) if (w.isConnected()) w.send(RELEASE, undefined, () => {});
   }
 
   /**

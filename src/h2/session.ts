@@ -7,7 +7,7 @@ import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:htt
 import type { TLSSocket } from 'node:tls';
 import { destroyBody, streamInfo, type ConnectionOptions } from '../http/connection.js';
 import type { ConnectionInfo } from '../http/request.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError, isNotAResponse, notAResponseError } from '../http/errors.js';
 import { DEFAULT_LIMITS } from '../http/parser.js';
 import type { Handler, SluiceResponse } from '../http/types.js';
 import { H2Request } from './request.js';
@@ -270,9 +270,7 @@ class H2Exchange {
 
   /** The handler's result, checked. */
   answered(res: SluiceResponse): void {
-    this.answer(res === null || typeof res !== 'object'
-      ? this.fail(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`))
-      : res);
+    this.answer(isNotAResponse(res) ? this.fail(notAResponseError(res)) : res);
   }
 
   answer(res: SluiceResponse): void {

@@ -9,3 +9,13 @@ export class HttpError extends Error {
     this.status = status;
   }
 }
+
+/** True when a handler's result is not a response object (null, a string, a number...). */
+export function isNotAResponse(res: unknown): boolean {
+  return res === null || typeof res !== 'object';
+}
+
+/** The error reported for such a result (the client gets a 500). */
+export function notAResponseError(res: unknown): TypeError {
+  return new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`);
+}

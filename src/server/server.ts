@@ -126,7 +126,7 @@ export async function serve(app: Handler | FetchApp, options: ServeOptions = {})
   };
   /** For the paths that reach `open` through a promise (PROXY preamble, TLS after it). */
   const untilDone = (task: Promise<void> | Connection): Promise<void> =>
-    task instanceof Connection ? new Promise((resolve) => task.whenDone(resolve)) : task;
+    task instanceof Connection ? task.done : task;
   // Preamble, then handshake: the handshake timeout starts once the preamble is in.
   const secured = (raw: Socket, info: ConnectionInfo) => tls!.handshake(raw).then((socket) => {
     if (socket === null) return;

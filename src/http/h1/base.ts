@@ -77,7 +77,7 @@ export abstract class ConnectionBase implements Timed {
    * is). What the accept loop waits on (a Completion, server/concurrent.ts): no promise is made.
    */
   whenDone(callback: () => void): void {
-    if (this.wr === Write.Closed) { callback(); return; }
+    if (this.closed) { callback(); return; }
     const prev = this.onDone;
     this.onDone = prev === null ? callback : () => { prev(); callback(); };
   }

@@ -10,7 +10,7 @@
 // side respond.ts, framing a pure function in framing.ts, streamed bodies body-writer.ts, and the
 // request's side of things ../request.ts.
 import type { Duplex } from 'node:stream';
-import { HttpError } from '../errors.js';
+import { HttpError, isNotAResponse, notAResponseError } from '../errors.js';
 import { FieldList } from '../fields.js';
 import { errorBody } from '../encode.js';
 import { BODY_NONE, DATA, END, HEAD, NEED_DATA } from '../parser.js';
@@ -152,9 +152,7 @@ export class Connection extends Responder implements BodySource {
   }
 
   protected settle(req: IncomingRequest, res: SluiceResponse): void {
-    if (res === null || typeof res !== 'object') {
-      res = this.failureResponse(new TypeError(`handler returned ${res === null ? 'null' : typeof res}, not a response object`), req);
-    }
+    if (isNotAResponse(res)) res = this.failureResponse(notAResponseError(res), req);
     if (req._state === Exchange.Ready && req._override !== null) {
       req._response = res; // replaced by an error still waiting its turn: released with the exchange
       return;
